@@ -1,0 +1,116 @@
+"""Read ``content/<kind>/<slug>.md`` files into raw entries: front matter, body, positions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import SLUG, Project
+from ..errors import Problem, did_you_mean
+from ..yamldoc import Positions, YamlProblem, load_with_positions
+
+ENTRY_SUFFIXES = (".md", ".yaml", ".yml")
+MAX_ENTRY_BYTES = 256 * 1024
+_FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One content file as read from disk, before validation."""
+
+    kind: str
+    slug: str
+    path: Path
+    display: str  # the path as the editor knows it, relative to the site root
+    front: dict[str, Any]
+    positions: Positions
+    body: str
+    body_line: int
+    digest: str  # sha256 of the file's bytes
+
+
+def load_entries(project: Project) -> tuple[list[RawEntry], list[Problem]]:
+    """Every entry file under ``content/``, in a stable order, and what is wrong with the rest."""
+    entries: list[RawEntry] = []
+    problems: list[Problem] = []
+    content = project.content_dir
+    if not content.is_dir():
+        return [], [Problem(project.display(content), 0, 0, "content folder not found: create content/<kind>/ with entries")]
+    kinds = project.settings.kinds
+    for folder in sorted(p for p in content.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        if folder.name not in kinds:
+            if any(f.suffix in ENTRY_SUFFIXES for f in folder.iterdir() if f.is_file()):
+                hint = did_you_mean(folder.name, kinds)
+                problems.append(
+                    Problem(
+                        project.display(folder), 0, 0,
+                        f"folder '{folder.name}' is not a kind of entry{hint}: the kinds are "
+                        f"{', '.join(sorted(kinds))} (add a kind under 'kinds' in unfragile.yaml)",
+                    )
+                )
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix in ENTRY_SUFFIXES and not path.name.startswith("."):
+                entry, problem = read_entry(project, folder.name, path)
+                if entry is not None:
+                    entries.append(entry)
+                if problem is not None:
+                    problems.append(problem)
+    return entries, problems
+
+
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """(front matter, body, body's first line) for a markdown file that opens with ``---``."""
+    first = _FENCE.match(text)
+    if not first:
+        return "", text, 1
+    closing = _FENCE.search(text, first.end())
+    if not closing:
+        raise YamlProblem(1, 1, "front matter opened with '---' is never closed: add a line '---' after it")
+    front = text[first.end() : closing.start()]
+    body = text[closing.end() :].lstrip("\r\n") if closing.end() < len(text) else ""
+    body_line = text.count("\n", 0, closing.end()) + 2
+    return front, body, body_line
+
+
+def read_entry(project: Project, kind: str, path: Path) -> tuple[RawEntry | None, Problem | None]:
+    shown = project.display(path)
+    slug = path.stem
+    if not re.match(SLUG, slug):
+        return None, Problem(shown, 0, 0, f"file name '{path.name}' is not a valid slug: rename it with lower-case letters, digits and dashes")
+    raw = path.read_bytes()
+    if not raw.strip():
+        return None, Problem(shown, 1, 1, "the file is empty: fill in the fields (unfragile new " + kind.rstrip("s") + f" {slug} writes a skeleton)")
+    if len(raw) > MAX_ENTRY_BYTES:
+        return None, Problem(shown, 1, 1, f"the file is {len(raw)} bytes, more than the limit of {MAX_ENTRY_BYTES}: shorten it")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        return None, Problem(shown, line, col, f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}): save it as UTF-8")
+    text = text.removeprefix("\ufeff")
+    try:
+        if path.suffix == ".md":
+            front_text, body, body_line = split_front_matter(text)
+            if not front_text.strip():
+                return None, Problem(shown, 1, 1, "no front matter: start the file with '---', the fields, then '---'")
+            data, positions = load_with_positions(front_text, line_offset=1)
+        else:
+            body, body_line = "", 0
+            data, positions = load_with_positions(text)
+    except YamlProblem as problem:
+        return None, Problem(shown, problem.line, problem.col, problem.message)
+    if isinstance(data, dict) and path.suffix != ".md" and "body" in data:
+        body = data.pop("body")
+        if not isinstance(body, str):
+            line, col = positions.of(("body",))
+            return None, Problem(shown, line, col, "'body' must be text (the overview in markdown)")
+        body_line = positions.of(("body",))[0]
+    if not isinstance(data, dict):
+        return None, Problem(shown, 1, 1, "the front matter must be a mapping of field names to values")
+    digest = hashlib.sha256(raw).hexdigest()
+    return RawEntry(kind, slug, path, shown, data, positions, body, body_line, digest), None

@@ -1,0 +1,139 @@
+"""The entry schema: the single source of truth for what an entry's front matter may hold.
+
+It validates entries (``content.validate``) and is exported as JSON Schema by
+``unfragile schema`` so that editors get completion and errors while typing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..config import SLUG
+
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
+
+
+def _check_url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"'{value}' is not a web address: write it as https://host/path")
+    return value
+
+
+def _check_slug(value: str) -> str:
+    if not re.match(SLUG, value):
+        raise ValueError(f"'{value}' is not a slug: use lower-case letters, digits and dashes")
+    return value
+
+
+Url = Annotated[str, Field(max_length=2000, json_schema_extra={"format": "uri", "pattern": _URL.pattern}), AfterValidator(_check_url)]
+Slug = Annotated[str, Field(max_length=100, pattern=SLUG), AfterValidator(_check_slug)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Pricing = Literal["free", "freemium", "paid", "contact"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Links(Strict):
+    homepage: Url | None = None
+    source: Url | None = Field(None, description="Source repository.")
+    paper: Url | None = None
+    model_card: Url | None = None
+    docs: Url | None = Field(None, description="Documentation.")
+    demo: Url | None = None
+
+
+class Count(Strict):
+    """A dated count taken from a public page."""
+
+    value: int = Field(ge=0)
+    as_of: dt.date = Field(description="The day the value was read.")
+    source: Url = Field(description="The page the value was read from.")
+
+
+class Size(Strict):
+    value: int = Field(ge=0)
+    source: Url
+
+
+class Day(Strict):
+    value: dt.date
+    source: Url
+
+
+class Benchmark(Strict):
+    """A published result on a named benchmark."""
+
+    name: Line = Field(description="Benchmark and split, e.g. 'COCO Karpathy test'.")
+    metric: Line = Field(description="Metric, e.g. 'CIDEr'.")
+    value: float
+    higher_is_better: bool = True
+    source: Url
+
+
+class Signals(Strict):
+    """Raw, dated evidence with its source. Scores are computed from these, never typed in."""
+
+    downloads: Count | None = Field(None, description="Downloads in the last month (model hub).")
+    likes: Count | None = Field(None, description="Likes on the model hub.")
+    stars: Count | None = Field(None, description="Stars of the source repository.")
+    forks: Count | None = None
+    contributors: Count | None = None
+    dependents: Count | None = Field(None, description="Fine-tunes, adapters or projects built on it.")
+    citations: Count | None = Field(None, description="Citations of its paper.")
+    parameters: Size | None = Field(None, description="Parameter count.")
+    released: Day | None = None
+    updated: Day | None = Field(None, description="Last update of weights or content.")
+    benchmarks: list[Benchmark] = Field(default_factory=list, max_length=50)
+
+
+class Capability(Strict):
+    name: Line
+    description: Text
+    unique: Text | None = Field(None, description="What this entry does that others do not.")
+    vs_alternatives: Text | None = Field(None, description="How it compares with the alternatives.")
+    tasks: list[Slug] = Field(default_factory=list, max_length=20)
+
+
+class Sample(Strict):
+    """An image for the captioning step, with the terms it may be shown under."""
+
+    image: Annotated[str, Field(max_length=300)] = Field(description="Path relative to the entry file.")
+    credit: Line
+    license: Line
+    source: Url | None = None
+
+
+class EntryFields(Strict):
+    title: Line
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = Field(
+        description="One sentence, used in cards and the meta description."
+    )
+    publisher: Line
+    license: Line = Field(description="SPDX identifier where one exists, e.g. 'BSD-3-Clause'.")
+    pricing: Pricing
+    links: Links = Field(default_factory=Links)
+    tasks: list[Slug] = Field(min_length=1, max_length=20, description="From the tasks in unfragile.yaml.")
+    tags: list[Slug] = Field(default_factory=list, max_length=30)
+    signals: Signals = Field(default_factory=Signals)
+    capabilities: list[Capability] = Field(default_factory=list, max_length=60)
+    compare_with: list[Slug] = Field(default_factory=list, max_length=50, description="Slugs of entries to compare with.")
+    samples: list[Sample] = Field(default_factory=list, max_length=20)
+
+
+def json_schema(task_names: list[str] | None = None) -> dict:
+    """The entry schema as JSON Schema (draft 2020-12), with the site's task vocabulary."""
+    schema = EntryFields.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "unfragile-ssg entry front matter"
+    if task_names:
+        enum = {"type": "string", "enum": sorted(task_names)}
+        schema["properties"]["tasks"]["items"] = enum
+        schema["$defs"]["Capability"]["properties"]["tasks"]["items"] = enum
+    return schema

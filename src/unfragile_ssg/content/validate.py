@@ -1,0 +1,110 @@
+"""Validate raw entries against the schema and against each other; collect every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Project
+from ..errors import Problem, did_you_mean
+from ..validation import validate_model
+from .load import RawEntry
+from .schema import EntryFields
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A valid entry: its schema fields, its overview in markdown, and where it came from."""
+
+    kind: str
+    slug: str
+    fields: EntryFields
+    body: str
+    source: str  # path relative to the site root, for messages and "edit this page"
+    digest: str  # sha256 of the source file
+    sample_paths: tuple[Path, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.slug
+
+
+def validate_entries(project: Project, raws: list[RawEntry]) -> tuple[list[Entry], list[Problem]]:
+    """Entries that passed, sorted by slug, and every problem found (schema and cross-entry)."""
+    problems: list[Problem] = []
+    checked: list[tuple[RawEntry, EntryFields]] = []
+    for raw in raws:
+        fields, found = validate_model(EntryFields, raw.front, raw.positions, raw.display)
+        problems.extend(found)
+        if fields is not None:
+            checked.append((raw, fields))
+
+    seen: dict[str, RawEntry] = {}
+    for raw in sorted(raws, key=lambda r: r.display):
+        if raw.slug in seen:
+            first = seen[raw.slug]
+            problems.append(
+                Problem(raw.display, 1, 1, f"slug '{raw.slug}' is already used by {first.display}: slugs are unique across kinds, rename one file")
+            )
+        else:
+            seen[raw.slug] = raw
+
+    tasks = project.settings.tasks
+    entries: list[Entry] = []
+    for raw, fields in checked:
+        found = _check_tasks(raw, fields, tasks) + _check_compare_with(raw, fields, seen)
+        samples, sample_problems = _check_samples(project, raw, fields)
+        found += sample_problems
+        problems.extend(found)
+        if not found and seen.get(raw.slug) is raw:
+            entries.append(Entry(raw.kind, raw.slug, fields, raw.body, raw.display, raw.digest, samples))
+    entries.sort(key=lambda e: e.slug)
+    return entries, sorted(set(problems))
+
+
+def _check_tasks(raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Problem]:
+    problems = []
+    places = [(("tasks", i), t) for i, t in enumerate(fields.tasks)]
+    for c, capability in enumerate(fields.capabilities):
+        places += [(("capabilities", c, "tasks", i), t) for i, t in enumerate(capability.tasks)]
+    for where, task in places:
+        if task not in tasks:
+            line, col = raw.positions.of(where)
+            problems.append(
+                Problem(raw.display, line, col, f"unknown task '{task}'{did_you_mean(task, tasks)}: use a task listed under 'tasks' in unfragile.yaml, or add it there")
+            )
+    return problems
+
+
+def _check_compare_with(raw: RawEntry, fields: EntryFields, slugs: dict[str, RawEntry]) -> list[Problem]:
+    problems = []
+    for i, other in enumerate(fields.compare_with):
+        line, col = raw.positions.of(("compare_with", i))
+        if other == raw.slug:
+            problems.append(Problem(raw.display, line, col, f"compare_with names the entry itself ('{other}'): remove it"))
+        elif other not in slugs:
+            problems.append(
+                Problem(raw.display, line, col, f"compare_with names no entry: '{other}'{did_you_mean(other, slugs)}: use the slug (file name) of an entry")
+            )
+        elif other in fields.compare_with[:i]:
+            problems.append(Problem(raw.display, line, col, f"compare_with lists '{other}' twice: remove one"))
+    return problems
+
+
+def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tuple[tuple[Path, ...], list[Problem]]:
+    problems, paths = [], []
+    content = project.content_dir.resolve()
+    for i, sample in enumerate(fields.samples):
+        line, col = raw.positions.of(("samples", i, "image"))
+        target = (raw.path.parent / sample.image).resolve()
+        if not target.is_relative_to(content):
+            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' is outside content/: keep sample images inside the content folder"))
+        elif target.suffix.lower() not in IMAGE_SUFFIXES:
+            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' is not a {', '.join(IMAGE_SUFFIXES)} file"))
+        elif not target.is_file():
+            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' not found (looked for {project.display(target)}): fix the path, relative to the entry file"))
+        else:
+            paths.append(target)
+    return tuple(paths), problems

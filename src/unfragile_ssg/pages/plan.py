@@ -1,0 +1,104 @@
+"""Plan every page of the site: URL, template, the data it shows, and a fingerprint of it.
+
+A page's fingerprint (``key``) hashes everything it displays: the site-wide inputs
+(settings, templates, assets, the code's version) and the entries it shows, with their
+computed scores. The write stage reuses the previous file when the key is unchanged, which
+is what makes an incremental build exact rather than guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from math import ceil
+
+from ..catalog.model import Catalog
+from .urls import compare_path, entry_path, output_file, paged, task_path
+
+LIST_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    path: str  # URL path under the base path: "" for home, "models/x/" for an entry
+    template: str
+    view: str  # which context builder of render.context makes its data
+    args: tuple
+    key: str
+    sources: tuple[str, ...] = ()  # content files shown, named in link-check messages
+
+    @property
+    def output(self) -> str:
+        return output_file(self.path)
+
+
+def _digest(*parts: object) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hasher.update(repr(part).encode())
+        hasher.update(b"\x00")
+    return hasher.hexdigest()
+
+
+def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> dict[str, str]:
+    """Per entry, a fingerprint of everything shown about it anywhere on the site."""
+    extra = extra or {}
+    breakdown = getattr(catalog, "breakdown", None)
+    tokens = {}
+    for entry in catalog.entries:
+        slug = entry.slug
+        tokens[slug] = _digest(
+            entry.digest,
+            catalog.scores[slug],
+            catalog.position[slug],
+            [(p.slug, p.weight, p.reasons) for p in catalog.pairs_of[slug]],
+            breakdown(slug) if breakdown else None,
+            extra.get(slug),
+        )
+    return tokens
+
+
+def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None) -> list[PlannedPage]:
+    """All pages, in a stable order."""
+    tokens = entry_tokens(catalog, extra)
+    everything = _digest(site_key, sorted(tokens.items()))
+    pages: list[PlannedPage] = [
+        PlannedPage("", "home.html", "home", (), everything),
+        PlannedPage("methodology/", "methodology.html", "methodology", (), everything),
+        PlannedPage("tasks/", "tasks.html", "tasks", (), everything),
+        PlannedPage("404.html", "404.html", "not_found", (), everything),
+    ]
+    ranked = catalog.ranked()
+    for kind in kinds:
+        members = [e.slug for e in ranked if e.kind == kind]
+        pages += _list_pages(kind + "/", "kind", (kind,), members, everything)
+    for task in tasks:
+        members = [e.slug for e in ranked if task in e.fields.tasks]
+        pages += _list_pages(task_path(task), "task", (task,), members, everything)
+    pages += _list_pages("compare/", "compare_index", (), [p.slug for p in catalog.pairs], everything)
+
+    for entry in catalog.entries:
+        partners = [(p.slug, tokens[p.other(entry.slug)]) for p in catalog.pairs_of[entry.slug]]
+        pages.append(
+            PlannedPage(
+                entry_path(entry.kind, entry.slug), "entry.html", "entry", (entry.slug,),
+                _digest(site_key, tokens[entry.slug], partners), (entry.source,),
+            )
+        )
+    for index, pair in enumerate(catalog.pairs):
+        a, b = catalog.by_slug[pair.a], catalog.by_slug[pair.b]
+        pages.append(
+            PlannedPage(
+                compare_path(pair), "compare.html", "compare", (index,),
+                _digest(site_key, tokens[pair.a], tokens[pair.b], pair), (a.source, b.source),
+            )
+        )
+    return pages
+
+
+def _list_pages(path: str, view: str, args: tuple, members: list[str], key: str) -> list[PlannedPage]:
+    count = max(1, ceil(len(members) / LIST_PAGE_SIZE))
+    return [
+        PlannedPage(paged(path, n), f"{view}.html" if view != "compare_index" else "compare_index.html", view, args + (n, count), key)
+        for n in range(1, count + 1)
+    ]

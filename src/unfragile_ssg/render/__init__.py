@@ -1,0 +1,1 @@
+"""Turning planned pages into HTML: markdown, templates and the theme's assets."""

@@ -1,0 +1,230 @@
+"""The data each template receives, built from the catalog and pre-rendered fragments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from ..catalog.model import SUBSCORE_LABELS, SUBSCORES, Catalog
+from ..catalog.verdict import verdict
+from ..config import Project
+from ..content.validate import Entry
+from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
+from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
+from .markdown import render_markdown
+
+CAPABILITIES_SHOWN = 8
+PRICING_LABELS = {"free": "Free", "freemium": "Freemium", "paid": "Paid", "contact": "Contact sales"}
+SIGNAL_LABELS = {
+    "downloads": "Downloads (last month)",
+    "likes": "Likes",
+    "stars": "Stars",
+    "forks": "Forks",
+    "contributors": "Contributors",
+    "dependents": "Built on it",
+    "citations": "Citations",
+    "parameters": "Parameters",
+    "released": "Released",
+    "updated": "Last updated",
+}
+
+
+def fact_rows(entry: Entry) -> list[dict[str, Any]]:
+    """The entry's signals as table rows: what, value, when read, and where from."""
+    rows = []
+    signals = entry.fields.signals
+    for name, label in SIGNAL_LABELS.items():
+        signal = getattr(signals, name)
+        if signal is None:
+            continue
+        value = signal.value
+        shown = value.isoformat() if hasattr(value, "isoformat") else _human_count(value) if name == "parameters" else f"{value:,}"
+        rows.append({"label": label, "value": shown, "as_of": getattr(signal, "as_of", None), "source": signal.source})
+    for bench in signals.benchmarks:
+        rows.append({"label": f"{bench.name} ({bench.metric})", "value": f"{bench.value:g}", "as_of": None, "source": bench.source})
+    return rows
+
+
+def _human_count(value: int) -> str:
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
+        if value >= size:
+            return f"{value / size:.3g}{suffix}"
+    return str(value)
+
+
+@dataclass
+class SiteContext:
+    """Everything a page may show; one per build, shared by the worker processes."""
+
+    project: Project
+    catalog: Catalog
+    linker: Linker
+    samples: dict[str, list[Any]] = field(default_factory=dict)
+    fragments: dict[str, dict[str, Markup]] = field(default_factory=dict)
+    methodology: dict[str, Any] = field(default_factory=dict)
+
+    # -- fragments, rendered once per entry and reused by every page that shows them --
+
+    def render_fragments(self, env, slugs: list[str]) -> dict[str, dict[str, str]]:
+        template = env.get_template("partials/capabilities.html")
+        out = {}
+        for slug in slugs:
+            entry = self.catalog.by_slug[slug]
+            out[slug] = {
+                "overview": render_markdown(entry.body),
+                "capabilities": template.render(entry=entry, shown=CAPABILITIES_SHOWN, tasks=self.project.settings.tasks),
+            }
+        return out
+
+    def fragment(self, slug: str, name: str) -> Markup:
+        return Markup(self.fragments[slug][name])
+
+    # -- shared pieces --
+
+    def entry_url(self, entry: Entry) -> str:
+        return self.linker.url(entry_path(entry.kind, entry.slug))
+
+    def card(self, entry: Entry) -> dict[str, Any]:
+        settings = self.project.settings
+        return {
+            "entry": entry,
+            "url": self.entry_url(entry),
+            "kind_label": settings.kinds[entry.kind].label,
+            "scores": self.catalog.scores[entry.slug],
+            "times_matched": self.catalog.times_matched(entry.slug),
+            "pricing": PRICING_LABELS[entry.fields.pricing],
+            "position": self.catalog.position[entry.slug] + 1,
+        }
+
+    def base(self, page: PlannedPage, title: str, description: str) -> dict[str, Any]:
+        settings = self.project.settings
+        return {
+            "page": page,
+            "title": title,
+            "description": description,
+            "canonical": self.linker.absolute(page.path),
+            "kinds": settings.kinds,
+            "tasks": settings.tasks,
+        }
+
+    def pagination(self, path: str, number: int, count: int) -> dict[str, Any]:
+        return {
+            "number": number,
+            "count": count,
+            "previous": self.linker.url(paged(path, number - 1)) if number > 1 else None,
+            "next": self.linker.url(paged(path, number + 1)) if number < count else None,
+        }
+
+    def build(self, page: PlannedPage) -> dict[str, Any]:
+        return getattr(self, "view_" + page.view)(page, *page.args)
+
+    # -- one builder per kind of page --
+
+    def view_home(self, page: PlannedPage) -> dict[str, Any]:
+        settings = self.project.settings
+        ranked = self.catalog.ranked()
+        by_kind = {kind: sum(e.kind == kind for e in ranked) for kind in settings.kinds}
+        by_task = {task: sum(task in e.fields.tasks for e in ranked) for task in settings.tasks}
+        return self.base(page, settings.title, settings.description or settings.tagline) | {
+            "top": [self.card(e) for e in ranked[:20]],
+            "count": len(ranked),
+            "by_kind": by_kind,
+            "by_task": by_task,
+            "comparisons": len(self.catalog.pairs),
+        }
+
+    def _listing(self, page, title, description, members, path, number, count):
+        start = (number - 1) * LIST_PAGE_SIZE
+        return self.base(page, title + (f" (page {number} of {count})" if count > 1 else ""), description) | {
+            "heading": title,
+            "cards": [self.card(e) for e in members[start : start + LIST_PAGE_SIZE]],
+            "total": len(members),
+            "offset": start,
+            "pagination": self.pagination(path, number, count),
+        }
+
+    def view_kind(self, page: PlannedPage, kind: str, number: int, count: int) -> dict[str, Any]:
+        settings = self.project.settings.kinds[kind]
+        members = [e for e in self.catalog.ranked() if e.kind == kind]
+        context = self._listing(page, settings.plural, f"{settings.plural} in the catalog, ranked by UnfragileRank.", members, kind + "/", number, count)
+        return context | {"kind": kind}
+
+    def view_task(self, page: PlannedPage, task: str, number: int, count: int) -> dict[str, Any]:
+        settings = self.project.settings.tasks[task]
+        members = [e for e in self.catalog.ranked() if task in e.fields.tasks]
+        description = settings.description or f"Entries for {settings.label}, ranked by UnfragileRank."
+        context = self._listing(page, settings.label, description, members, task_path(task), number, count)
+        return context | {"task": task, "task_settings": settings}
+
+    def view_tasks(self, page: PlannedPage) -> dict[str, Any]:
+        tasks = self.project.settings.tasks
+        counts = {task: sum(task in e.fields.tasks for e in self.catalog.entries) for task in tasks}
+        return self.base(page, "Tasks", "Every task in the catalog, with how many entries do it.") | {
+            "task_counts": counts, "task_url": lambda t: self.linker.url(task_path(t)),
+        }
+
+    def view_compare_index(self, page: PlannedPage, number: int, count: int) -> dict[str, Any]:
+        start = (number - 1) * LIST_PAGE_SIZE
+        rows = []
+        for pair in self.catalog.pairs[start : start + LIST_PAGE_SIZE]:
+            first, second = self.catalog.ordered_pair(pair)
+            rows.append({"url": self.linker.url(compare_path(pair)), "first": first, "second": second, "pair": pair})
+        title = "Comparisons" + (f" (page {number} of {count})" if count > 1 else "")
+        return self.base(page, title, "Every side-by-side comparison in the catalog.") | {
+            "heading": "Comparisons", "rows": rows, "total": len(self.catalog.pairs),
+            "pagination": self.pagination("compare/", number, count),
+        }
+
+    def view_not_found(self, page: PlannedPage) -> dict[str, Any]:
+        return self.base(page, "Page not found", "This page does not exist.")
+
+    def view_methodology(self, page: PlannedPage) -> dict[str, Any]:
+        return self.base(page, "Methodology", "How UnfragileRank and its sub-scores are computed.") | self.methodology
+
+    def view_entry(self, page: PlannedPage, slug: str) -> dict[str, Any]:
+        entry = self.catalog.by_slug[slug]
+        settings = self.project.settings
+        comparisons = []
+        for pair in sorted(self.catalog.pairs_of[slug], key=lambda p: (-p.weight, p.other(slug))):
+            other = self.catalog.by_slug[pair.other(slug)]
+            comparisons.append({"url": self.linker.url(compare_path(pair)), "other": self.card(other), "pair": pair})
+        breakdown = getattr(self.catalog, "breakdown", None)
+        return self.base(page, entry.fields.title, entry.fields.summary) | {
+            "entry": entry,
+            "card": self.card(entry),
+            "scores": self.catalog.scores[slug],
+            "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
+            "overview": self.fragment(slug, "overview"),
+            "capabilities": self.fragment(slug, "capabilities"),
+            "facts": fact_rows(entry),
+            "comparisons": comparisons,
+            "samples": self.samples.get(slug, []),
+            "breakdown": breakdown(slug) if breakdown else None,
+            "edit_url": self.edit_url(entry),
+            "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.fields.tasks],
+        }
+
+    def view_compare(self, page: PlannedPage, index: int) -> dict[str, Any]:
+        pair = self.catalog.pairs[index]
+        first, second = self.catalog.ordered_pair(pair)
+        a, b = self.catalog.scores[first.slug], self.catalog.scores[second.slug]
+        tie_margin = self.project.settings.scoring.tie_margin
+        sides = [self.card(first), self.card(second)]
+        for side in sides:
+            side["capabilities"] = self.fragment(side["entry"].slug, "capabilities")
+        title = f"{first.fields.title} vs {second.fields.title}"
+        return self.base(page, title, f"{title}: side-by-side comparison to help you choose.") | {
+            "pair": pair,
+            "sides": sides,
+            "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
+            "verdict": verdict(first.fields.title, a, second.fields.title, b, tie_margin),
+        }
+
+    def edit_url(self, entry: Entry) -> str | None:
+        repo = self.project.settings.repository
+        if repo is None:
+            return None
+        prefix = repo.path.strip("/") + "/" if repo.path.strip("/") else ""
+        return f"{repo.url}/edit/{repo.branch}/{prefix}{entry.source}"

@@ -1,0 +1,1 @@
+"""Running the stages in order: load, validate, enrich, plan, render, write, post."""

@@ -1,0 +1,205 @@
+"""The build: each stage in order, timed, with every problem reported at once."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..catalog.enrich import build_catalog
+from ..catalog.model import Catalog
+from ..config import Project
+from ..content.load import load_entries
+from ..content.validate import Entry, validate_entries
+from ..errors import Problem, SiteError
+from ..pages.plan import PlannedPage, _digest, plan_site
+from ..pages.urls import Linker
+from ..post.stage import PostInput, post_process
+from ..render.assets import collect_assets
+from ..render.context import SiteContext
+from ..render.engine import folder_digest, make_environment, template_folders
+from .write import Staging, WriteStats, copy_static, manifest_path, read_manifest, render_pages, reuse_unchanged, save_manifest
+
+
+@dataclass
+class BuildOptions:
+    output: Path | None = None
+    strict: bool = False
+    jobs: int = 0  # 0: one per core
+    captions: bool = True  # run the captioning model on store misses
+    search: bool = True
+    external_links: bool = False
+    progress: bool = False
+    caption_overrides: dict = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    pages: int = 0
+    stats: WriteStats = field(default_factory=WriteStats)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    output: Path | None = None
+
+
+class Timer:
+    def __init__(self, timings: list[tuple[str, float]]):
+        self.timings = timings
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, time.perf_counter() - start))
+
+
+def load_and_validate(project: Project, timer: Timer) -> list[Entry]:
+    """The load and validate stages; every problem is raised at once."""
+    with timer.stage("load"):
+        raws, problems = load_entries(project)
+    with timer.stage("validate"):
+        entries, more = validate_entries(project, raws)
+    problems = sorted(set(problems + more))
+    if problems:
+        raise SiteError(problems)
+    return entries
+
+
+def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer: Timer, warnings: list[Problem]):
+    with timer.stage("enrich: catalog"):
+        catalog = build_catalog(project, entries)
+    with timer.stage("enrich: captions"):
+        samples, files = _captions(project, entries, options, warnings)
+    return catalog, samples, files
+
+
+def _captions(project: Project, entries: list[Entry], options: BuildOptions, warnings: list[Problem]):
+    if not any(entry.fields.samples for entry in entries):
+        return {}, {}
+    from ..captions.step import caption_entries
+
+    report = caption_entries(
+        project, entries, strict=options.strict, progress=options.progress,
+        overrides=options.caption_overrides, compute=options.captions,
+    )
+    warnings.extend(report.warnings)
+    return report.samples, report.files
+
+
+def site_key(project: Project, assets) -> str:
+    settings = project.settings.model_dump_json()
+    return _digest(__version__, settings, folder_digest(template_folders(project)), sorted((a.name, a.output) for a in assets.values()))
+
+
+def build_site(project: Project, options: BuildOptions) -> BuildResult:
+    started = time.perf_counter()
+    result = BuildResult()
+    timer = Timer(result.timings)
+    output = (options.output or project.default_output()).absolute()
+    result.output = output
+    jobs = options.jobs or os.cpu_count() or 1
+
+    entries = load_and_validate(project, timer)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings)
+
+    with timer.stage("plan"):
+        linker = Linker(project.settings.base_path, project.settings.base_url)
+        assets = collect_assets(project.assets_dir)
+        sample_tokens = {slug: _digest(views) for slug, views in samples.items()}
+        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), sample_tokens)
+        result.pages = len(pages)
+        context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog))
+        env = make_environment(project, linker, assets)
+
+    manifest = manifest_path(project.cache_dir, output)
+    with Staging(output) as staging:
+        with timer.stage("render: reuse unchanged"):
+            to_render, result.stats.reused = reuse_unchanged(pages, read_manifest(manifest), output, staging.path)
+        with timer.stage("render: fragments"):
+            slugs = _slugs_shown(catalog, to_render)
+            context.fragments = _render_fragments(context, env, slugs, jobs)
+        with timer.stage("render: pages"):
+            def render(page: PlannedPage) -> bytes:
+                return env.get_template(page.template).render(context.build(page)).encode("utf-8")
+
+            render_pages(render, to_render, staging.path, jobs)
+            result.stats.rendered = len(to_render)
+        with timer.stage("write: static files"):
+            static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
+            result.stats.static = copy_static(static, staging.path)
+        with timer.stage("post"):
+            post = PostInput(project, context, pages, staging.path, strict=options.strict,
+                             external_links=options.external_links, search=options.search, changed=len(to_render))
+            result.warnings.extend(post_process(post))
+        if options.strict and result.warnings:
+            raise SiteError(result.warnings)
+        staging.commit()
+        save_manifest(manifest, pages)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def check_site(project: Project, options: BuildOptions) -> BuildResult:
+    """Everything a build does, into a temporary folder that is then thrown away."""
+    with tempfile.TemporaryDirectory(prefix="unfragile-check-") as folder:
+        options.output = Path(folder) / "site"
+        options.captions = False
+        options.search = False
+        project_for_check = project
+        result = build_site(project_for_check, options)
+        result.output = None
+        return result
+
+
+def _methodology(project: Project, catalog: Catalog) -> dict:
+    try:
+        from ..catalog.methodology import methodology_context
+    except ImportError:
+        return {}
+    return methodology_context(project, catalog)
+
+
+def _slugs_shown(catalog: Catalog, pages: list[PlannedPage]) -> list[str]:
+    slugs: set[str] = set()
+    for page in pages:
+        if page.view == "entry":
+            slugs.add(page.args[0])
+        elif page.view == "compare":
+            pair = catalog.pairs[page.args[0]]
+            slugs.update((pair.a, pair.b))
+    return sorted(slugs)
+
+
+_fragment_state: tuple | None = None
+
+
+def _fragment_chunk(slugs: list[str]) -> dict[str, dict[str, str]]:
+    context, env = _fragment_state  # type: ignore[misc]
+    return context.render_fragments(env, slugs)
+
+
+def _render_fragments(context: SiteContext, env, slugs: list[str], jobs: int) -> dict[str, dict[str, str]]:
+    """Each entry's overview and capabilities as HTML, once, for all pages that show them."""
+    global _fragment_state
+    import multiprocessing
+
+    if jobs <= 1 or len(slugs) < 500:
+        return context.render_fragments(env, slugs)
+    _fragment_state = (context, env)
+    try:
+        size = max(50, len(slugs) // (jobs * 4))
+        chunks = [slugs[i : i + size] for i in range(0, len(slugs), size)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            merged: dict[str, dict[str, str]] = {}
+            for part in pool.imap(_fragment_chunk, chunks):
+                merged.update(part)
+        return merged
+    finally:
+        _fragment_state = None

@@ -47,6 +47,10 @@ class SiteError(Exception):
 def display_path(path: Path, root: Path) -> str:
     """The path as an editor sees it: relative to the site root when inside it."""
     try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()

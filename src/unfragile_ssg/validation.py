@@ -99,4 +99,22 @@ def _problem(model: type[BaseModel], item: dict, positions: Positions, path: str
         if isinstance(item.get("input"), str):
             options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
             message += did_you_mean(item["input"], [o for o in options if o])
+    message += _FIXES.get(kind, "")
     return Problem(path, line, col, f"'{where}': {message}" if where else message)
+
+
+_FIXES = {
+    "date_from_datetime_parsing": ": write dates as YYYY-MM-DD",
+    "date_parsing": ": write dates as YYYY-MM-DD",
+    "date_type": ": write dates as YYYY-MM-DD",
+    "list_type": ": write a list, e.g. [a, b]",
+    "string_type": ": write plain text",
+    "int_type": ": write a whole number",
+    "int_parsing": ": write a whole number",
+    "float_parsing": ": write a number",
+    "dict_type": ": write a mapping of fields",
+    "model_type": ": write a mapping of fields",
+    "bool_parsing": ": write true or false",
+    "string_too_long": ": shorten it",
+    "too_long": ": remove some items",
+}

@@ -1,13 +1,12 @@
-"""YAML parsing that remembers where every key and value came from.
+"""YAML parsing that can say where every key and value came from.
 
-Validation messages must point at ``path:line:col``, so the loader walks PyYAML's node
-tree itself and records the position of each mapping key and each value, addressed by
-its path of keys and list indices (``("capabilities", 2, "name")``).
+Validation messages must point at ``path:line:col``. The loader keeps PyYAML's node tree
+beside the data, and ``Positions.of`` walks it only when a message needs a position, so
+a valid document costs no bookkeeping.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -19,26 +18,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Location = tuple[int, int]  # 1-based line and column
 KeyPath = tuple[Any, ...]
+MAX_NODES = 50_000  # far above any real entry; stops alias bombs ("billion laughs")
 
-
-@dataclass
-class Positions:
-    """Where each value (and each mapping key) of a parsed document starts."""
-
-    values: dict[KeyPath, Location] = field(default_factory=dict)
-    keys: dict[KeyPath, Location] = field(default_factory=dict)
-
-    def of(self, path: KeyPath, *, key: bool = False) -> Location:
-        """The closest known position for ``path``, walking up to its parents."""
-        table = self.keys if key else self.values
-        path = tuple(path)
-        while path:
-            if path in table:
-                return table[path]
-            if path in self.values:
-                return self.values[path]
-            path = path[:-1]
-        return self.values.get((), (1, 1))
+_constructor = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlProblem(Exception):
@@ -49,10 +32,40 @@ class YamlProblem(Exception):
         self.line, self.col, self.message = line, col, message
 
 
-_constructor = yaml.constructor.SafeConstructor()
+class Positions:
+    """Where the values (and mapping keys) of a parsed document start."""
 
+    def __init__(self, root: yaml.Node | None = None, line_offset: int = 0):
+        self.root = root
+        self.line_offset = line_offset
 
-MAX_NODES = 50_000  # far above any real entry; stops alias bombs ("billion laughs")
+    def __getstate__(self):  # nodes are only for error messages; a cached copy re-parses
+        return {"root": None, "line_offset": self.line_offset}
+
+    def _where(self, node: yaml.Node) -> Location:
+        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
+
+    def of(self, path: KeyPath, *, key: bool = False) -> Location:
+        """The position of the value at ``path`` (of its key, with ``key=True``), or the
+        closest parent that exists."""
+        node = self.root
+        if node is None:
+            return 1 + self.line_offset, 1
+        found = self._where(node)
+        for index, part in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(node, yaml.MappingNode):
+                match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+                if match is None:
+                    return found
+                key_node, node = match
+                found = self._where(key_node if (last and key) else node)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+                found = self._where(node)
+            else:
+                return found
+        return found
 
 
 def load_with_positions(text: str, line_offset: int = 0) -> tuple[Any, Positions]:
@@ -66,50 +79,51 @@ def load_with_positions(text: str, line_offset: int = 0) -> tuple[Any, Positions
         problem = error.problem or str(error)
         if error.context:
             problem = f"{error.context}, {problem}"
+        if error.context_mark and mark and error.context_mark.line != mark.line:
+            problem += f" (the construct started on line {error.context_mark.line + 1 + line_offset})"
         raise YamlProblem(line, col, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise YamlProblem(line_offset + 1, 1, f"invalid YAML: {error}") from None
-    positions = Positions()
+    positions = Positions(node, line_offset)
     if node is None:
         return None, positions
-    return _convert(node, (), positions, line_offset, [MAX_NODES]), positions
+    return _Converter(positions).convert(node), positions
 
 
-def _where(node: yaml.Node, line_offset: int) -> Location:
-    return node.start_mark.line + 1 + line_offset, node.start_mark.column + 1
+class _Converter:
+    def __init__(self, positions: Positions):
+        self.positions = positions
+        self.budget = MAX_NODES
 
+    def fail(self, node: yaml.Node, message: str) -> YamlProblem:
+        line, col = self.positions._where(node)
+        return YamlProblem(line, col, message)
 
-def _convert(node: yaml.Node, path: KeyPath, positions: Positions, line_offset: int, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        line, col = _where(node, line_offset)
-        raise YamlProblem(line, col, f"the document expands to more than {MAX_NODES} values: remove repeated aliases")
-    positions.values[path] = _where(node, line_offset)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
+    def convert(self, node: yaml.Node) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail(node, f"the document expands to more than {MAX_NODES} values: remove repeated aliases")
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR_TAG:
+                return node.value  # most values are plain text: skip the constructor's machinery
+            try:
+                return _constructor.construct_object(node)
+            except yaml.constructor.ConstructorError as error:
+                raise self.fail(node, f"invalid YAML value: {error.problem}") from None
+            except ValueError:  # an impossible date such as 2022-13-45: the schema reports it
+                return node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item) for item in node.value]
+        result: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                line, col = _where(key_node, line_offset)
-                raise YamlProblem(line, col, "a mapping key must be a plain value, not a list or mapping")
+                raise self.fail(key_node, "a mapping key must be a plain value, not a list or mapping")
             if key_node.tag == "tag:yaml.org,2002:merge":
-                line, col = _where(key_node, line_offset)
-                raise YamlProblem(line, col, "YAML merge keys ('<<') are not supported: write the fields out")
-            key = _constructor.construct_object(key_node)
-            if not isinstance(key, str):
-                key = str(key)
+                raise self.fail(key_node, "YAML merge keys ('<<') are not supported: write the fields out")
+            key = key_node.value
             if key in result:
-                line, col = _where(key_node, line_offset)
-                first = positions.keys[path + (key,)]
-                raise YamlProblem(
-                    line, col, f"duplicate key '{key}' (first defined on line {first[0]}): keep one of them"
-                )
-            positions.keys[path + (key,)] = _where(key_node, line_offset)
-            result[key] = _convert(value_node, path + (key,), positions, line_offset, budget)
+                raise self.fail(key_node, f"duplicate key '{key}' (first defined on line {first_line[key]}): keep one of them")
+            first_line[key] = self.positions._where(key_node)[0]
+            result[key] = self.convert(value_node)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, path + (i,), positions, line_offset, budget) for i, item in enumerate(node.value)]
-    try:
-        return _constructor.construct_object(node)
-    except yaml.constructor.ConstructorError as error:
-        line, col = _where(node, line_offset)
-        raise YamlProblem(line, col, f"invalid YAML value: {error.problem}") from None

@@ -1,0 +1,75 @@
+"""Benchmark the build on a synthetic catalog: cold build, no-change rebuild, one-entry change.
+
+    .venv/bin/python bench/build_bench.py --entries 1000
+    .venv/bin/python bench/build_bench.py --entries 10000
+
+Prints wall time, pages per second and peak memory (this process and its workers) for
+each build. Each build runs in a fresh child process so that peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import make_catalog  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from unfragile_ssg.config import load_project
+from unfragile_ssg.site.build import BuildOptions, build_site
+project = load_project(sys.argv[1])
+start = time.perf_counter()
+result = build_site(project, BuildOptions(output=Path(sys.argv[2]), search=sys.argv[3] == "1", captions=False))
+wall = time.perf_counter() - start
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall": wall, "pages": result.pages, "rendered": result.stats.rendered,
+                  "reused": result.stats.reused, "peak_mb_main": own / 1024, "peak_mb_worker": kids / 1024,
+                  "timings": result.timings}))
+"""
+
+
+def run_build(config: Path, output: Path, search: bool) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(config), str(output), "1" if search else "0"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def show(label: str, r: dict, verbose: bool) -> None:
+    print(f"{label:<22} {r['wall']:7.2f} s  {r['pages']:6d} pages  {r['rendered']:6d} rendered  "
+          f"{r['pages'] / r['wall']:8.0f} pages/s  peak {r['peak_mb_main']:.0f} MB main, {r['peak_mb_worker']:.0f} MB largest worker")
+    if verbose:
+        for name, seconds in r["timings"]:
+            print(f"    {name:<26} {seconds:7.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--search", action="store_true", help="include the Pagefind index in the timings")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="unfragile-bench-") as folder:
+        root = Path(folder)
+        start = time.perf_counter()
+        config = make_catalog(root / "site", args.entries)
+        print(f"generated {args.entries} entries in {time.perf_counter() - start:.1f} s")
+        output = root / "public"
+        show("cold build", run_build(config, output, args.search), args.verbose)
+        show("rebuild, no change", run_build(config, output, args.search), args.verbose)
+        changed = next((root / "site" / "content" / "models").iterdir())
+        changed.write_text(changed.read_text("utf-8").replace("## Overview", "## Overview\n\nOne more sentence."), "utf-8")
+        show("rebuild, one entry", run_build(config, output, args.search), args.verbose)
+
+
+if __name__ == "__main__":
+    main()

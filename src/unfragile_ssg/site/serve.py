@@ -1,0 +1,61 @@
+"""``unfragile serve``: build, serve the output on localhost, rebuild when inputs change."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import click
+
+from ..config import Project, load_project
+from ..errors import SiteError
+from .build import BuildOptions, build_site
+
+
+def _rebuild(project: Project, output: Path) -> None:
+    try:
+        project = load_project(project.config_path)  # settings may have changed too
+        result = build_site(project, BuildOptions(output=output, captions=False))
+        click.echo(f"Rebuilt: {result.stats.rendered} pages rendered, {result.stats.reused} unchanged, {result.seconds:.2f} s")
+    except SiteError as error:
+        # the previous site keeps being served; the editor sees what to fix
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo("Build failed; still serving the previous site.", err=True)
+
+
+def serve_site(project: Project, *, host: str, port: int, output: Path | None, watch: bool) -> None:
+    output = (output or project.default_output()).absolute()
+    _rebuild(project, output)
+    base_path = project.settings.base_path
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            # serve the site under its base path, as a host would
+            if path.startswith(base_path):
+                path = "/" + path[len(base_path):]
+            return str(Path(super().translate_path(path)))
+
+        def log_message(self, format: str, *args) -> None:  # quiet: one line per rebuild is enough
+            pass
+
+    handler = functools.partial(Handler, directory=str(output))
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    click.echo(f"Serving {output} at http://{host}:{server.server_address[1]}{base_path} (Ctrl+C to stop)")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        if watch:
+            from watchfiles import watch as watch_changes
+
+            folders = [p for p in (project.content_dir, project.layouts_dir, project.assets_dir) if p.exists()]
+            for _changes in watch_changes(*folders, project.config_path):
+                _rebuild(project, output)
+        else:
+            thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()

@@ -1,0 +1,42 @@
+"""Shared fixtures: fixture sites copied to a temporary folder, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from unfragile_ssg.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SITES = FIXTURES / "sites"
+INVALID = FIXTURES / "invalid"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def basic_site(tmp_path: Path) -> Path:
+    """A writable copy of the basic fixture site; returns its settings file."""
+    target = tmp_path / "site"
+    shutil.copytree(SITES / "basic", target, ignore=shutil.ignore_patterns("expected"))
+    return target / "unfragile.yaml"
+
+
+def run_cli(*args: str, cwd: Path | None = None):
+    """Run ``unfragile ARGS`` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

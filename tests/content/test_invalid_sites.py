@@ -1,0 +1,36 @@
+"""Each folder of tests/fixtures/invalid is a site with one kind of mistake; `unfragile check`
+must report exactly the text in its expected.txt (regenerate with `make golden` after an
+intended change of wording)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import INVALID, run_cli
+
+CASES = sorted(p.name for p in INVALID.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_check_reports_exact_errors(case: str) -> None:
+    folder = INVALID / case
+    result = run_cli("check", cwd=folder)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr == (folder / "expected.txt").read_text("utf-8")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_build_writes_nothing_for_invalid_site(case: str, tmp_path) -> None:
+    result = run_cli("build", "--config", str(INVALID / case / "unfragile.yaml"), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_github_format_annotates_lines() -> None:
+    result = run_cli("check", "--format", "github", cwd=INVALID / "unknown-field")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "::error file=content/models/typo.md,line=9,col=1::unknown field 'licence' (did you mean 'license'?): remove it or fix its name",
+        "::error file=content/models/typo.md,line=11,col=3::unknown field 'homepgae' in 'links' (did you mean 'homepage'?): remove it or fix its name",
+    ]

@@ -33,14 +33,25 @@ class YamlProblem(Exception):
 
 
 class Positions:
-    """Where the values (and mapping keys) of a parsed document start."""
+    """Where the values (and mapping keys) of a parsed document start.
 
-    def __init__(self, root: yaml.Node | None = None, line_offset: int = 0):
-        self.root = root
+    Only the text is kept: the node tree is rebuilt the first time a position is asked
+    for, so valid documents (the common case) hold no nodes in memory.
+    """
+
+    def __init__(self, text: str = "", line_offset: int = 0, root: yaml.Node | None = None):
+        self.text = text
         self.line_offset = line_offset
+        self._root = root
 
-    def __getstate__(self):  # nodes are only for error messages; a cached copy re-parses
-        return {"root": None, "line_offset": self.line_offset}
+    @property
+    def root(self) -> yaml.Node | None:
+        if self._root is None and self.text:
+            self._root = yaml.compose(self.text, Loader=_Loader)
+        return self._root
+
+    def __getstate__(self):
+        return {"text": self.text, "line_offset": self.line_offset, "_root": None}
 
     def _where(self, node: yaml.Node) -> Location:
         return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
@@ -84,10 +95,12 @@ def load_with_positions(text: str, line_offset: int = 0) -> tuple[Any, Positions
         raise YamlProblem(line, col, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise YamlProblem(line_offset + 1, 1, f"invalid YAML: {error}") from None
-    positions = Positions(node, line_offset)
+    positions = Positions(text, line_offset, root=node)
     if node is None:
         return None, positions
-    return _Converter(positions).convert(node), positions
+    data = _Converter(positions).convert(node)
+    positions._root = None  # dropped: rebuilt from the text if a message needs a position
+    return data, positions
 
 
 class _Converter:

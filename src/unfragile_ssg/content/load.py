@@ -32,9 +32,10 @@ class RawEntry:
     digest: str  # sha256 of the file's bytes
 
 
-def load_entries(project: Project) -> tuple[list[RawEntry], list[Problem]]:
-    """Every entry file under ``content/``, in a stable order, and what is wrong with the rest."""
-    entries: list[RawEntry] = []
+def entry_files(project: Project) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """(kind, path) of every entry file under ``content/`` in a stable order, and folders
+    that are not a kind."""
+    files: list[tuple[str, Path]] = []
     problems: list[Problem] = []
     content = project.content_dir
     if not content.is_dir():
@@ -54,11 +55,20 @@ def load_entries(project: Project) -> tuple[list[RawEntry], list[Problem]]:
             continue
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.suffix in ENTRY_SUFFIXES and not path.name.startswith("."):
-                entry, problem = read_entry(project, folder.name, path)
-                if entry is not None:
-                    entries.append(entry)
-                if problem is not None:
-                    problems.append(problem)
+                files.append((folder.name, path))
+    return files, problems
+
+
+def load_entries(project: Project) -> tuple[list[RawEntry], list[Problem]]:
+    """Every entry file under ``content/``, read, and what is wrong with the rest."""
+    files, problems = entry_files(project)
+    entries = []
+    for kind, path in files:
+        entry, problem = read_entry(project, kind, path)
+        if entry is not None:
+            entries.append(entry)
+        if problem is not None:
+            problems.append(problem)
     return entries, problems
 
 

@@ -31,12 +31,20 @@ class Entry:
         return self.slug
 
 
-def validate_entries(project: Project, raws: list[RawEntry]) -> tuple[list[Entry], list[Problem]]:
-    """Entries that passed, sorted by slug, and every problem found (schema and cross-entry)."""
+def check_schema(raw: RawEntry) -> tuple[EntryFields | None, list[Problem]]:
+    """One entry against the schema: independent of every other entry."""
+    return validate_model(EntryFields, raw.front, raw.positions, raw.display)
+
+
+def validate_entries(
+    project: Project, raws: list[RawEntry], schema_results: list[tuple[EntryFields | None, list[Problem]]] | None = None
+) -> tuple[list[Entry], list[Problem]]:
+    """Entries that passed, sorted by slug, and every problem found (schema and cross-entry).
+
+    ``schema_results`` (one per raw entry) may be computed beforehand, e.g. in parallel."""
     problems: list[Problem] = []
     checked: list[tuple[RawEntry, EntryFields]] = []
-    for raw in raws:
-        fields, found = validate_model(EntryFields, raw.front, raw.positions, raw.display)
+    for raw, (fields, found) in zip(raws, schema_results or map(check_schema, raws)):
         problems.extend(found)
         if fields is not None:
             checked.append((raw, fields))
@@ -81,15 +89,15 @@ def _check_tasks(raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Proble
 def _check_compare_with(raw: RawEntry, fields: EntryFields, slugs: dict[str, RawEntry]) -> list[Problem]:
     problems = []
     for i, other in enumerate(fields.compare_with):
-        line, col = raw.positions.of(("compare_with", i))
         if other == raw.slug:
-            problems.append(Problem(raw.display, line, col, f"compare_with names the entry itself ('{other}'): remove it"))
+            message = f"compare_with names the entry itself ('{other}'): remove it"
         elif other not in slugs:
-            problems.append(
-                Problem(raw.display, line, col, f"compare_with names no entry: '{other}'{did_you_mean(other, slugs)}: use the slug (file name) of an entry")
-            )
+            message = f"compare_with names no entry: '{other}'{did_you_mean(other, slugs)}: use the slug (file name) of an entry"
         elif other in fields.compare_with[:i]:
-            problems.append(Problem(raw.display, line, col, f"compare_with lists '{other}' twice: remove one"))
+            message = f"compare_with lists '{other}' twice: remove one"
+        else:
+            continue
+        problems.append(Problem(raw.display, *raw.positions.of(("compare_with", i)), message))
     return problems
 
 
@@ -97,14 +105,15 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tupl
     problems, paths = [], []
     content = project.content_dir.resolve()
     for i, sample in enumerate(fields.samples):
-        line, col = raw.positions.of(("samples", i, "image"))
         target = (raw.path.parent / sample.image).resolve()
         if not target.is_relative_to(content):
-            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' is outside content/: keep sample images inside the content folder"))
+            message = f"sample image '{sample.image}' is outside content/: keep sample images inside the content folder"
         elif target.suffix.lower() not in IMAGE_SUFFIXES:
-            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' is not a {', '.join(IMAGE_SUFFIXES)} file"))
+            message = f"sample image '{sample.image}' is not a {', '.join(IMAGE_SUFFIXES)} file"
         elif not target.is_file():
-            problems.append(Problem(raw.display, line, col, f"sample image '{sample.image}' not found (looked for {project.display(target)}): fix the path, relative to the entry file"))
+            message = f"sample image '{sample.image}' not found (looked for {project.display(target)}): fix the path, relative to the entry file"
         else:
             paths.append(target)
+            continue
+        problems.append(Problem(raw.display, *raw.positions.of(("samples", i, "image")), message))
     return tuple(paths), problems

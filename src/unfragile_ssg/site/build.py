@@ -13,8 +13,8 @@ from .. import __version__
 from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
 from ..config import Project
-from ..content.load import load_entries
-from ..content.validate import Entry, validate_entries
+from ..content.load import entry_files, read_entry
+from ..content.validate import Entry, check_schema, validate_entries
 from ..errors import Problem, SiteError
 from ..pages.plan import PlannedPage, _digest, plan_site
 from ..pages.urls import Linker
@@ -22,6 +22,7 @@ from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, make_environment, template_folders
+from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, manifest_path, read_manifest, render_pages, reuse_unchanged, save_manifest
 
 
@@ -60,12 +61,20 @@ class Timer:
             self.timings.append((name, time.perf_counter() - start))
 
 
-def load_and_validate(project: Project, timer: Timer) -> list[Entry]:
+def load_and_validate(project: Project, timer: Timer, jobs: int = 1) -> list[Entry]:
     """The load and validate stages; every problem is raised at once."""
-    with timer.stage("load"):
-        raws, problems = load_entries(project)
-    with timer.stage("validate"):
-        entries, more = validate_entries(project, raws)
+
+    def read_and_check(item):
+        raw, problem = read_entry(project, *item)
+        return raw, problem, check_schema(raw) if raw is not None else None
+
+    with timer.stage("load + schema"):
+        files, problems = entry_files(project)
+        results = list(fork_map(read_and_check, files, jobs))
+        raws = [raw for raw, _, _ in results if raw is not None]
+        problems += [problem for _, problem, _ in results if problem is not None]
+    with timer.stage("validate: across entries"):
+        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None])
     problems = sorted(set(problems + more))
     if problems:
         raise SiteError(problems)
@@ -106,7 +115,7 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
     result.output = output
     jobs = options.jobs or os.cpu_count() or 1
 
-    entries = load_and_validate(project, timer)
+    entries = load_and_validate(project, timer, jobs)
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings)
 
     with timer.stage("plan"):
@@ -121,7 +130,10 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
     manifest = manifest_path(project.cache_dir, output)
     with Staging(output) as staging:
         with timer.stage("render: reuse unchanged"):
-            to_render, result.stats.reused = reuse_unchanged(pages, read_manifest(manifest), output, staging.path)
+            static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
+            to_render, result.stats.reused = reuse_unchanged(
+                pages, {name for name, _ in static}, read_manifest(manifest), output, staging.path
+            )
         with timer.stage("render: fragments"):
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
@@ -132,7 +144,6 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
             render_pages(render, to_render, staging.path, jobs)
             result.stats.rendered = len(to_render)
         with timer.stage("write: static files"):
-            static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
             result.stats.static = copy_static(static, staging.path)
         with timer.stage("post"):
             post = PostInput(project, context, pages, staging.path, strict=options.strict,
@@ -177,29 +188,10 @@ def _slugs_shown(catalog: Catalog, pages: list[PlannedPage]) -> list[str]:
     return sorted(slugs)
 
 
-_fragment_state: tuple | None = None
-
-
-def _fragment_chunk(slugs: list[str]) -> dict[str, dict[str, str]]:
-    context, env = _fragment_state  # type: ignore[misc]
-    return context.render_fragments(env, slugs)
-
-
 def _render_fragments(context: SiteContext, env, slugs: list[str], jobs: int) -> dict[str, dict[str, str]]:
     """Each entry's overview and capabilities as HTML, once, for all pages that show them."""
-    global _fragment_state
-    import multiprocessing
-
-    if jobs <= 1 or len(slugs) < 500:
-        return context.render_fragments(env, slugs)
-    _fragment_state = (context, env)
-    try:
-        size = max(50, len(slugs) // (jobs * 4))
-        chunks = [slugs[i : i + size] for i in range(0, len(slugs), size)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            merged: dict[str, dict[str, str]] = {}
-            for part in pool.imap(_fragment_chunk, chunks):
-                merged.update(part)
-        return merged
-    finally:
-        _fragment_state = None
+    chunks = [slugs[i : i + 50] for i in range(0, len(slugs), 50)]
+    merged: dict[str, dict[str, str]] = {}
+    for part in fork_map(lambda chunk: context.render_fragments(env, chunk), chunks, jobs, minimum=10):
+        merged.update(part)
+    return merged

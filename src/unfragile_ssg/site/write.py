@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
+import subprocess
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 
 from ..errors import Problem, SiteError
 from ..pages.plan import PlannedPage
+from .parallel import fork_map
 
 MARKER = ".unfragile-build"
 PARALLEL_THRESHOLD = 400  # below this many pages, forking workers costs more than it saves
@@ -45,13 +46,6 @@ def read_manifest(path: Path) -> dict[str, str]:
     return {k: v for k, v in pages.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(pages, dict) else {}
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def check_output_folder(output: Path) -> None:
     """Refuse to replace a folder that a previous build did not write."""
     if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / MARKER).exists())):
@@ -75,7 +69,6 @@ class Staging:
             if leftover.exists():
                 shutil.rmtree(leftover)
         self.path.mkdir()
-        (self.path / MARKER).write_bytes(b"")
         return self
 
     def __exit__(self, kind, error, tb) -> None:
@@ -83,51 +76,78 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def commit(self) -> None:
+        replace_file(self.path / MARKER, b"")
         if self.output.exists():
             os.replace(self.output, self.old)
         os.replace(self.path, self.output)
         shutil.rmtree(self.old, ignore_errors=True)
 
 
-def reuse_unchanged(pages: list[PlannedPage], previous: dict[str, str], output: Path, staging: Path) -> tuple[list[PlannedPage], int]:
-    """Link pages whose fingerprint is unchanged from the previous output; return the rest."""
-    to_render, reused = [], 0
-    for page in pages:
-        old_file = output / page.output
-        if previous.get(page.output) == page.key and old_file.is_file():
-            target = staging / page.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(old_file, target)
-            except OSError:
-                shutil.copyfile(old_file, target)
-            reused += 1
+def reuse_unchanged(
+    pages: list[PlannedPage], static: set[str], previous: dict[str, str], output: Path, staging: Path
+) -> tuple[list[PlannedPage], int]:
+    """Start the staging folder as a hard-linked copy of the previous output and return
+    the pages that must be rendered again; the rest are already in place.
+
+    Hard links make the copy cheap; files that change are replaced (new inode), never
+    written through, so the previous output stays intact until the swap."""
+    if not previous or not output.is_dir():
+        return list(pages), 0
+    _link_tree(output, staging)
+    # anything this build does not plan goes: removed pages, old fingerprinted assets and
+    # the post stage's files (search index, sitemap), which it writes anew
+    keep = {page.output for page in pages} | static
+    for folder, _dirs, files in os.walk(staging):
+        relative = os.path.relpath(folder, staging)
+        for name in files:
+            path = name if relative == "." else f"{relative}/{name}"
+            if path not in keep:
+                os.unlink(os.path.join(folder, name))
+    to_render = [page for page in pages if previous.get(page.output) != page.key or not (staging / page.output).is_file()]
+    return to_render, len(pages) - len(to_render)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    cp = shutil.which("cp")
+    if cp and subprocess.run([cp, "-al", f"{source}/.", str(target)], capture_output=True).returncode == 0:
+        return
+    for path in source.rglob("*"):  # no GNU cp: the same, file by file
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
         else:
-            to_render.append(page)
-    return to_render, reused
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, destination)
+            except OSError:
+                shutil.copyfile(path, destination)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file at ``path`` (never through an existing hard link)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 RenderPage = Callable[[PlannedPage], bytes]
-_worker_state: tuple[RenderPage, list[PlannedPage], Path] | None = None
 
 
-def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
-    render, pages, staging = _worker_state  # type: ignore[misc]
-    failures = []
-    made_dirs: set[Path] = set()
-    for index in indices:
-        page = pages[index]
+def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int) -> None:
+    """Render and write pages, across ``jobs`` processes when there are enough of them."""
+
+    def render_one(page: PlannedPage) -> tuple[str, str] | None:
         try:
             data = render(page)
         except Exception as error:  # reported per page; the build then fails as a whole
-            failures.append((page.output, _describe_failure(error)))
-            continue
-        target = staging / page.output
-        if target.parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(target.parent)
-        target.write_bytes(data)
-    return failures
+            return page.output, _describe_failure(error)
+        replace_file(staging / page.output, data)
+        return None
+
+    failures = [f for f in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD) if f]
+    if failures:
+        raise SiteError([Problem(path, 0, 0, f"could not render: {message}") for path, message in sorted(failures)])
 
 
 def _describe_failure(error: Exception) -> str:
@@ -137,35 +157,16 @@ def _describe_failure(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int) -> None:
-    """Render and write pages, across ``jobs`` processes when there are enough of them."""
-    global _worker_state
-    _worker_state = (render, pages, staging)
-    try:
-        indices = list(range(len(pages)))
-        if jobs <= 1 or len(pages) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
-            failures = _render_chunk(indices)
-        else:
-            size = max(50, len(pages) // (jobs * 8))
-            chunks = [indices[i : i + size] for i in range(0, len(indices), size)]
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                failures = [f for part in pool.imap_unordered(_render_chunk, chunks) for f in part]
-    finally:
-        _worker_state = None
-    if failures:
-        raise SiteError([Problem(path, 0, 0, f"could not render: {message}") for path, message in sorted(failures)])
-
-
 def copy_static(files: Iterable[tuple[str, Path]], staging: Path) -> int:
     count = 0
     for relative, source in files:
         target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if not (target.is_file() and target.stat().st_size == source.stat().st_size and target.read_bytes() == source.read_bytes()):
+            replace_file(target, source.read_bytes())
         count += 1
     return count
 
 
 def save_manifest(path: Path, pages: list[PlannedPage]) -> None:
     data = {"version": 1, "pages": {page.output: page.key for page in pages}}
-    write_atomically(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    replace_file(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())

@@ -1,0 +1,148 @@
+"""Generated scenes with a known answer: one or two shapes, their caption and their boxes.
+
+A scene is 128x128 pixels on a grey background, holding one or two non-overlapping shapes
+(circle, square, triangle) in one of four colours (red, green, blue, yellow), with colour
+jitter and light pixel noise. Its caption names the shapes from left to right:
+"a red circle" or "a red circle and a blue square". Every shape's bounding box is kept,
+so an explanation of a caption word can be checked against where the named object is.
+
+Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives the same
+scene, byte for byte, on any machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SIZE = 128
+PATCH = 16
+GRID = SIZE // PATCH
+
+SHAPES = ("circle", "square", "triangle")
+COLOURS = {
+    "red": (215, 45, 40),
+    "green": (40, 165, 60),
+    "blue": (45, 75, 215),
+    "yellow": (230, 205, 45),
+}
+# The captioner's whole vocabulary, in id order. BLIP's decoder starts from [DEC] (bos)
+# and stops at [SEP] (eos); [PAD] fills batches.
+SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]")
+WORDS = ("a", "and", *COLOURS, *SHAPES)
+VOCAB = (*SPECIAL, *WORDS)
+
+MIN_SIDE, MAX_SIDE = 26, 44
+GAP = 4  # pixels between the boxes of two shapes
+MIN_DX = 12  # the two centres differ this much horizontally, so "left to right" is clear
+JITTER = 25  # per channel, uniform in [-JITTER, JITTER]
+NOISE = 6.0  # standard deviation of the Gaussian pixel noise
+
+
+@dataclass(frozen=True)
+class Thing:
+    colour: str
+    shape: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1 and y1 exclusive
+
+    @property
+    def words(self) -> tuple[str, str]:
+        return (self.colour, self.shape)
+
+    @property
+    def centre_x(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+
+@dataclass(frozen=True)
+class Scene:
+    image: Image.Image
+    things: tuple[Thing, ...]  # left to right
+
+    @property
+    def caption(self) -> str:
+        return caption_of(self.things)
+
+
+def caption_of(things) -> str:
+    return " and ".join(f"a {t.colour} {t.shape}" for t in things)
+
+
+def _overlap(a, b, gap: int) -> bool:
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1])
+
+
+def _place(rng: np.random.Generator, count: int) -> list[tuple[int, int, int, int]]:
+    while True:
+        boxes = []
+        for _ in range(count):
+            side = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
+            x0 = int(rng.integers(0, SIZE - side + 1))
+            y0 = int(rng.integers(0, SIZE - side + 1))
+            boxes.append((x0, y0, x0 + side, y0 + side))
+        if count == 2:
+            a, b = boxes
+            if _overlap(a, b, GAP) or abs((a[0] + a[2]) - (b[0] + b[2])) / 2 < MIN_DX:
+                continue
+        return boxes
+
+
+def _draw(draw: ImageDraw.ImageDraw, shape: str, box, fill) -> None:
+    x0, y0, x1, y1 = box
+    # ImageDraw boxes include their last pixel.
+    if shape == "circle":
+        draw.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
+    elif shape == "square":
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)
+    else:
+        draw.polygon([((x0 + x1 - 1) / 2, y0), (x1 - 1, y1 - 1), (x0, y1 - 1)], fill=fill)
+
+
+def make_scene(rng: np.random.Generator, count: int | None = None) -> Scene:
+    """One scene drawn from ``rng``; ``count`` (1 or 2 shapes) is drawn too when not given."""
+    if count is None:
+        count = int(rng.integers(1, 3))
+    boxes = _place(rng, count)
+    things: list[Thing] = []
+    while len(things) < count:
+        colour = str(rng.choice(list(COLOURS)))
+        shape = str(rng.choice(SHAPES))
+        if any(t.colour == colour and t.shape == shape for t in things):
+            continue  # two identical objects would make "the named object" ambiguous
+        things.append(Thing(colour, shape, boxes[len(things)]))
+    grey = int(rng.integers(105, 166))
+    tint = rng.integers(-8, 9, size=3)
+    background = tuple(int(grey + d) for d in tint)
+    image = Image.new("RGB", (SIZE, SIZE), background)
+    draw = ImageDraw.Draw(image)
+    for thing in things:
+        base = np.array(COLOURS[thing.colour])
+        fill = tuple(int(v) for v in np.clip(base + rng.integers(-JITTER, JITTER + 1, size=3), 0, 255))
+        _draw(draw, thing.shape, thing.box, fill)
+    pixels = np.asarray(image, dtype=np.float32) + rng.normal(0.0, NOISE, size=(SIZE, SIZE, 3))
+    image = Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), "RGB")
+    ordered = tuple(sorted(things, key=lambda t: t.centre_x))
+    return Scene(image, ordered)
+
+
+def scenes(seed: int, n: int, count: int | None = None) -> list[Scene]:
+    """``n`` scenes from one seed (training and held-out sets use different seeds)."""
+    rng = np.random.default_rng(seed)
+    return [make_scene(rng, count) for _ in range(n)]
+
+
+def word_ids(caption: str) -> list[int]:
+    index = {w: i for i, w in enumerate(VOCAB)}
+    return [index[w] for w in caption.split()]
+
+
+def box_cells(box, widen: float = PATCH / 2) -> np.ndarray:
+    """Boolean GRID x GRID mask (row = y, column = x) of the patches whose centre lies in
+    ``box`` widened by ``widen`` pixels on each side: the pointing game's hit region."""
+    x0, y0, x1, y1 = box
+    centres = np.arange(GRID) * PATCH + PATCH / 2
+    cols = (centres >= x0 - widen) & (centres <= x1 + widen)
+    rows = (centres >= y0 - widen) & (centres <= y1 + widen)
+    return rows[:, None] & cols[None, :]

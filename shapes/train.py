@@ -1,0 +1,186 @@
+"""Train the shapes captioner: a small BLIP-architecture model on generated scenes.
+
+    .venv/bin/python -m shapes.train --out shapes/model
+
+Seeded and a fixed number of steps, so two runs on the same machine give the same weights.
+The output folder loads like any BLIP checkpoint (``BlipForConditionalGeneration`` and
+``BlipProcessor``), so the project's captioning code treats it as it would BLIP-base.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import scenes as sc
+
+SEED = 0
+STEPS = 3200
+BATCH = 32
+LR = 1e-3
+WARMUP = 200
+WEIGHT_DECAY = 0.01
+CLIP = 1.0
+THREADS = 2
+MAX_LEN = 10  # [DEC] + 8 words + [SEP]
+MEAN = (0.48145466, 0.4578275, 0.40821073)
+STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def build_config():
+    from transformers import BlipConfig
+
+    text = dict(
+        vocab_size=len(sc.VOCAB),
+        hidden_size=96,
+        encoder_hidden_size=96,
+        intermediate_size=384,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=16,
+        pad_token_id=sc.VOCAB.index("[PAD]"),
+        bos_token_id=sc.VOCAB.index("[DEC]"),
+        eos_token_id=sc.VOCAB.index("[SEP]"),
+        sep_token_id=sc.VOCAB.index("[SEP]"),
+        initializer_range=0.02,
+    )
+    vision = dict(
+        hidden_size=96,
+        intermediate_size=384,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        image_size=sc.SIZE,
+        patch_size=sc.PATCH,
+        initializer_range=0.02,
+    )
+    config = BlipConfig(text_config=text, vision_config=vision, projection_dim=96)
+    config.initializer_range = 0.02
+    return config
+
+
+def build_processor():
+    from transformers import BertTokenizer, BlipImageProcessorPil, BlipProcessor
+
+    vocab = {w: i for i, w in enumerate(sc.VOCAB)}
+    tokenizer = BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=MAX_LEN, bos_token="[DEC]")
+    image_processor = BlipImageProcessorPil(
+        size={"height": sc.SIZE, "width": sc.SIZE}, image_mean=list(MEAN), image_std=list(STD)
+    )
+    return BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+def pixels(images) -> "np.ndarray":
+    """The processor's pixel values for scene-sized images, without its per-image overhead
+    (a 128x128 image is not resized; ``tests/shapes`` checks this equals the processor)."""
+    batch = np.stack([np.asarray(im, dtype=np.float32) for im in images]) / np.float32(255.0)
+    batch = (batch - np.array(MEAN, dtype=np.float32)) / np.array(STD, dtype=np.float32)
+    return batch.transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def token_batch(captions) -> "np.ndarray":
+    """[DEC] w1 .. wn [SEP] [PAD]..., as ``generate()`` sees a caption."""
+    bos, eos, pad = (sc.VOCAB.index(t) for t in ("[DEC]", "[SEP]", "[PAD]"))
+    out = np.full((len(captions), MAX_LEN), pad, dtype=np.int64)
+    for i, caption in enumerate(captions):
+        ids = [bos, *sc.word_ids(caption), eos]
+        out[i, : len(ids)] = ids
+    return out
+
+
+def learning_rate(step: int, steps: int = STEPS) -> float:
+    if step < WARMUP:
+        return LR * (step + 1) / WARMUP
+    progress = (step - WARMUP) / max(1, steps - WARMUP)
+    return LR * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100) -> dict:
+    import torch
+    from safetensors.torch import save_file  # noqa: F401  (save_pretrained needs it)
+    from transformers import BlipForConditionalGeneration
+
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    config = build_config()
+    model = BlipForConditionalGeneration(config)
+    model.train()
+    params = sum(p.numel() for p in model.parameters())
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimiser = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": WEIGHT_DECAY}, {"params": no_decay, "weight_decay": 0.0}], lr=LR
+    )
+    pad = sc.VOCAB.index("[PAD]")
+    rng = np.random.default_rng(seed)  # training scenes; held-out ones use other seeds
+    started = time.monotonic()
+    losses = []
+    for step in range(steps):
+        batch = [sc.make_scene(rng) for _ in range(BATCH)]
+        pixel_values = torch.from_numpy(pixels([s.image for s in batch]))
+        ids = torch.from_numpy(token_batch([s.caption for s in batch]))
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(step, steps)
+        image_embeds = model.vision_model(pixel_values=pixel_values).last_hidden_state
+        logits = model.text_decoder(
+            input_ids=ids, attention_mask=(ids != pad).long(), encoder_hidden_states=image_embeds, use_cache=False
+        ).logits
+        target = ids[:, 1:].masked_fill(ids[:, 1:] == pad, -100)
+        loss = torch.nn.functional.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100
+        )
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+        optimiser.step()
+        losses.append(float(loss.detach()))
+        if log_every and (step + 1) % log_every == 0:
+            recent = sum(losses[-log_every:]) / log_every
+            print(f"step {step + 1}/{steps}  loss {recent:.4f}  lr {learning_rate(step, steps):.2e}  "
+                  f"{time.monotonic() - started:.0f}s", flush=True)
+    wall = time.monotonic() - started
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    build_processor().save_pretrained(out)
+    weights = out / "model.safetensors"
+    record = {
+        "seed": seed,
+        "steps": steps,
+        "batch": BATCH,
+        "lr": LR,
+        "warmup": WARMUP,
+        "weight_decay": WEIGHT_DECAY,
+        "clip": CLIP,
+        "threads": THREADS,
+        "parameters": params,
+        "final_loss": sum(losses[-100:]) / min(100, len(losses)),
+        "wall_s": round(wall, 1),
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "torch": torch.__version__,
+        "transformers": __import__("transformers").__version__,
+        "python": platform.python_version(),
+    }
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("shapes/model"))
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    record = train(args.out, args.steps, args.seed)
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""``unfragile captions``: run only the captioning step, with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Mapping, TextIO
+
+from ..config import Project
+from ..errors import SiteError
+
+
+def run_captions_command(project: Project, *, prune: bool, strict: bool, overrides: Mapping[str, Any] | None = None,
+                         stream: TextIO | None = None) -> int:
+    """Caption every sample image that the store lacks; optionally prune the store.
+
+    Returns the exit code: 0 when every sample is captioned, 1 when problems remain (invalid
+    entries, unreadable images, a model that cannot be loaded).
+    """
+    from ..content.load import load_entries
+    from ..content.validate import validate_entries
+    from .step import caption_entries, effective_settings, prune_store
+
+    out = stream or sys.stderr
+    try:
+        settings = effective_settings(project, overrides)
+        raws, problems = load_entries(project)
+        entries, invalid = validate_entries(project, raws)
+        problems = sorted(set(problems) | set(invalid))
+        for problem in problems:
+            print(problem, file=out)
+        if problems:
+            print(f"captions: {len(problems)} problem(s) in the content; captioning the {len(entries)} valid entries", file=out)
+        report = caption_entries(project, entries, strict=strict, progress=True, overrides=overrides)
+    except SiteError as error:
+        for problem in error.problems:
+            print(problem, file=out)
+        return 1
+    for problem in report.warnings:
+        print(f"{problem}" if problem.severity == "error" else f"warning: {problem}", file=out)
+    total = sum(len(v) for v in report.samples.values())
+    captioned = sum(1 for v in report.samples.values() for s in v if s.captioned)
+    print(
+        f"captions: {captioned}/{total} sample images captioned ({report.hits} from the store, "
+        f"{report.computed} computed) by {settings.model}, in {report.seconds:.1f} s; store: {project.display(project.caption_store)}/",
+        file=out,
+    )
+    if prune:
+        removed = prune_store(project, entries, overrides)
+        print(f"captions: pruned {removed} unused item(s) from the store", file=out)
+    return 1 if problems or report.errors or captioned < total else 0

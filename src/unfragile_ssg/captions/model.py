@@ -1,0 +1,349 @@
+"""The captioning model: where it comes from, who it is, and running it.
+
+This is the only module that imports torch or transformers, and it does so lazily, inside
+``load_captioner``: a build whose captions are all in the store never calls it, and so never
+pays the 6-7 s those imports cost (nor needs them installed).
+
+The same code loads a hub id (``Salesforce/blip-image-captioning-base``) and a local folder
+written by ``save_pretrained``; the tests exercise it on locally saved random-weight models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+# Files whose bytes define a local model's behaviour (weights, config, tokenizer, processor).
+IDENTITY_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
+INSTALL_HINT = "install the optional extra: pip install 'unfragile-ssg[captions]'"
+
+
+class ModelUnavailable(Exception):
+    """The model cannot be loaded; the message says why and names the fix."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where the model comes from and the identity that goes into the caption store's keys.
+
+    ``identity`` changes whenever the weights may have changed: for a local folder it is a
+    hash of the files' bytes; for a hub id it is the id and the pinned revision (``main``
+    when none is pinned: pin ``captions.revision`` to a commit for exact reuse).
+    """
+
+    spec: str
+    kind: str  # "local" | "hub" | "missing"
+    location: str
+    identity: str
+    display: str
+
+
+def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Path | None = None,
+                  remembered: dict[str, str] | None = None) -> ModelRef:
+    """Find the model named by the ``captions.model`` setting without importing torch.
+
+    A setting that names an existing folder (absolute, or relative to the site root) is a
+    local model; otherwise a hub id. A folder that no longer exists (a CI checkout without the
+    weights) keeps the identity last recorded for it in the store, so its results still match.
+    """
+    candidate = Path(spec).expanduser()
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    if candidate.is_dir():
+        digest = folder_digest(candidate, hash_cache)
+        return ModelRef(spec, "local", str(candidate), f"local:sha256:{digest}", f"{spec} (local folder, weights sha256 {digest[:12]})")
+    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1) or not HUB_ID.match(spec)
+    if looks_like_path:
+        known = (remembered or {}).get(spec)
+        if known:
+            return ModelRef(spec, "missing", str(candidate), known, f"{spec} (local folder, weights sha256 {known.rsplit(':', 1)[-1][:12]})")
+        return ModelRef(spec, "missing", str(candidate), f"missing:{spec}", f"{spec} (folder not found)")
+    rev = revision or "main"
+    shown = spec if revision is None else f"{spec} at revision {revision}"
+    return ModelRef(spec, "hub", spec, f"hub:{spec}@{rev}", shown)
+
+
+def folder_digest(folder: Path, hash_cache: Path | None = None) -> str:
+    """sha256 over the names and contents of the files that define a saved model.
+
+    Each file's hash is remembered in ``hash_cache`` by size and modification time, so a
+    rebuild does not re-read a gigabyte of weights.
+    """
+    cache: dict[str, Any] = {}
+    if hash_cache is not None:
+        try:
+            cache = json.loads(hash_cache.read_text("utf-8"))
+        except (OSError, ValueError):
+            cache = {}
+    changed = False
+    outer = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in IDENTITY_SUFFIXES):
+        rel = path.relative_to(folder).as_posix()
+        stat = path.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+        entry = cache.get(str(path))
+        if not entry or entry.get("stamp") != stamp:
+            inner = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    inner.update(block)
+            entry = {"stamp": stamp, "sha256": inner.hexdigest()}
+            cache[str(path)] = entry
+            changed = True
+        outer.update(f"{rel}\0{entry['sha256']}\n".encode())
+    if changed and hash_cache is not None:
+        try:
+            hash_cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = hash_cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache, sort_keys=True), "utf-8")
+            tmp.replace(hash_cache)
+        except OSError:
+            pass
+    return outer.hexdigest()
+
+
+@dataclass
+class RawCaption:
+    """What the model produced for one image, before any image is drawn.
+
+    ``tokens`` are the wordpieces after the start token (the prompt's first, then the
+    generated ones, without the end token); ``maps[i]`` is the patch-grid heatmap of
+    ``tokens[i]`` (shape ``grid``); prompt tokens have maps too but are not shown.
+    """
+
+    tokens: list[str]
+    token_ids: list[int]
+    prompt_tokens: int
+    maps: np.ndarray  # (len(tokens), rows, cols) float32, not normalised
+
+
+@dataclass(frozen=True)
+class Decoding:
+    method: str  # greedy | beam | sample
+    num_beams: int
+    top_p: float
+    seed: int
+    max_new_tokens: int
+    min_new_tokens: int
+    prompt: str | None
+
+
+class Captioner:
+    """A loaded BLIP captioner: images in, tokens and per-token heatmaps out."""
+
+    def __init__(self, model, image_processor, tokenizer, device: str, ref: ModelRef):
+        self.model = model
+        self.image_processor = image_processor
+        self.tokenizer = tokenizer
+        self.device = device
+        self.ref = ref
+        vision = model.config.vision_config
+        size = vision.image_size
+        patch = vision.patch_size
+        h, w = (size, size) if isinstance(size, int) else tuple(size)
+        ph, pw = (patch, patch) if isinstance(patch, int) else tuple(patch)
+        self.grid: tuple[int, int] = (h // ph, w // pw)
+        text = model.config.text_config
+        self.bos = text.bos_token_id
+        self.eos = text.sep_token_id
+        self.pad = text.pad_token_id
+
+    # -- running -------------------------------------------------------------------------
+
+    def caption(self, images: Sequence, decoding: Decoding, method: str) -> list[RawCaption]:
+        """Caption a batch of RGB PIL images and explain every token with ``method``.
+
+        Greedy and beam search run the batch together. Sampling runs each image on its own
+        after seeding, so an image's caption depends only on its bytes and the settings
+        (the store's key), never on which other images shared its batch.
+        """
+        if decoding.method == "sample":
+            out: list[RawCaption] = []
+            for image in images:
+                out.extend(self._caption([image], decoding, method))
+            return out
+        return self._caption(list(images), decoding, method)
+
+    def _caption(self, images: list, decoding: Decoding, method: str) -> list[RawCaption]:
+        import torch
+
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
+        n = pixels.shape[0]
+        with torch.no_grad():
+            image_embeds = self.model.vision_model(pixel_values=pixels)[0]
+        prompt_ids = self._prompt_ids(decoding.prompt)
+        input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
+        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
+        config = self._generation_config(decoding)
+        if decoding.method == "sample":
+            torch.manual_seed(decoding.seed)
+            if self.device.startswith("cuda"):
+                torch.cuda.manual_seed_all(decoding.seed)
+        with torch.no_grad():
+            sequences = self.model.text_decoder.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                encoder_hidden_states=image_embeds,
+                encoder_attention_mask=image_mask,
+                generation_config=config,
+            )
+        if not torch.is_tensor(sequences):
+            sequences = sequences.sequences
+        start = len(prompt_ids)
+        lengths = []
+        for row in sequences.tolist():
+            end = len(row)
+            for i in range(start, len(row)):
+                if row[i] == self.eos:
+                    end = i
+                    break
+            lengths.append(end)
+        maps = self.explain(sequences, image_embeds, lengths, method)
+        results = []
+        for i, row in enumerate(sequences.tolist()):
+            ids = row[1 : lengths[i]]
+            results.append(
+                RawCaption(
+                    tokens=self.tokenizer.convert_ids_to_tokens(ids),
+                    token_ids=ids,
+                    prompt_tokens=start - 1,
+                    maps=maps[i, : len(ids)].astype(np.float32),
+                )
+            )
+        return results
+
+    def explain(self, sequences, image_embeds, lengths: list[int], method: str) -> np.ndarray:
+        """One teacher-forced pass through the text decoder over the finished sequences.
+
+        Returns ``(N, S-1, rows, cols)``: row ``j`` explains token ``j+1``. The vision CLS
+        column is dropped; the grid comes from the model's config.
+
+        ``gradcam``: relu(grad * attention) of the last decoder layer's cross-attention, mean
+        over heads, the target being each token's log-probability. Nothing mixes positions
+        after the last layer, so attention row ``j`` there reaches only token ``j+1``'s
+        log-probability: one backward pass of their sum gives every token's exact gradient.
+        ``attention``: raw cross-attention, mean over heads and all layers.
+        """
+        import torch
+
+        n, s = sequences.shape
+        mask = torch.zeros((n, s), dtype=torch.long, device=sequences.device)
+        for i, length in enumerate(lengths):
+            mask[i, : min(s, length + 1)] = 1  # tokens and the end token
+        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=sequences.device)
+        decoder = self.model.text_decoder
+        if method == "attention":
+            with torch.no_grad():
+                out = decoder(
+                    input_ids=sequences, attention_mask=mask, encoder_hidden_states=image_embeds,
+                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
+                )
+            cross = torch.stack(tuple(out.cross_attentions))  # (layers, N, heads, S, 1+P)
+            maps = cross.float().mean(dim=(0, 2))
+        elif method == "gradcam":
+            with torch.enable_grad():
+                words = decoder.bert.embeddings.word_embeddings(sequences).detach().requires_grad_(True)
+                out = decoder(
+                    inputs_embeds=words.clone(), attention_mask=mask, encoder_hidden_states=image_embeds,
+                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
+                )
+                last = out.cross_attentions[-1]
+                last.retain_grad()
+                logp = out.logits[:, :-1].float().log_softmax(-1)
+                picked = logp.gather(-1, sequences[:, 1:, None]).squeeze(-1)
+                (picked * mask[:, 1:]).sum().backward()
+                maps = (last.grad * last).clamp(min=0).float().mean(dim=1).detach()
+        else:
+            raise ValueError(f"unknown heatmap method {method!r}")
+        rows, cols = self.grid
+        maps = maps[:, :-1, :]  # row j explains token j+1; the last row explains nothing
+        if maps.shape[-1] != 1 + rows * cols:
+            raise ModelUnavailable(
+                f"the model's cross-attention covers {maps.shape[-1]} image positions, but its config's "
+                f"image_size/patch_size give 1 + {rows}x{cols}: the processor and the config disagree"
+            )
+        return maps[..., 1:].reshape(n, s - 1, rows, cols).cpu().numpy()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _prompt_ids(self, prompt: str | None) -> list[int]:
+        if not prompt:
+            return [self.bos]
+        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        return [self.bos] + list(ids)
+
+    def _generation_config(self, decoding: Decoding):
+        from transformers import GenerationConfig
+
+        common = dict(
+            max_new_tokens=decoding.max_new_tokens,
+            min_new_tokens=min(decoding.min_new_tokens, decoding.max_new_tokens),
+            eos_token_id=self.eos,
+            pad_token_id=self.pad,
+            bos_token_id=self.bos,
+        )
+        if decoding.method == "greedy":
+            return GenerationConfig(do_sample=False, num_beams=1, **common)
+        if decoding.method == "beam":
+            return GenerationConfig(do_sample=False, num_beams=decoding.num_beams, early_stopping=True, **common)
+        return GenerationConfig(do_sample=True, num_beams=1, top_p=decoding.top_p, top_k=0, **common)
+
+
+def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
+    """Load the model, its image processor and tokenizer; raise ModelUnavailable with the fix."""
+    if ref.kind == "missing":
+        raise ModelUnavailable(
+            f"the captioning model folder '{ref.spec}' does not exist (looked for {ref.location}): "
+            "fix captions.model in unfragile.yaml (a local folder written by save_pretrained, or a hub id "
+            "such as Salesforce/blip-image-captioning-base)"
+        )
+    try:
+        import torch
+        import transformers
+        from transformers import AutoTokenizer, BlipForConditionalGeneration, BlipImageProcessorPil
+    except ImportError as error:
+        raise ModelUnavailable(f"torch and transformers are needed to caption new images ({error}): {INSTALL_HINT}") from None
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise ModelUnavailable("captions.device is 'cuda' but torch sees no CUDA device: set device to 'auto' or 'cpu'")
+
+    def attempt(local_only: bool):
+        kwargs: dict[str, Any] = {}
+        if ref.kind == "hub":
+            kwargs = {"revision": ref.identity.rsplit("@", 1)[1], "local_files_only": local_only}
+        model = BlipForConditionalGeneration.from_pretrained(ref.location, attn_implementation="eager", dtype=torch.float32, **kwargs)
+        processor = BlipImageProcessorPil.from_pretrained(ref.location, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(ref.location, **kwargs)
+        return model, processor, tokenizer
+
+    try:
+        try:
+            model, processor, tokenizer = attempt(local_only=True)
+        except Exception:
+            if ref.kind != "hub" or os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "TRUE", "yes"):
+                raise
+            model, processor, tokenizer = attempt(local_only=False)
+    except Exception as error:  # transformers raises OSError, ValueError, EnvironmentError...
+        reason = " ".join(str(error).split())[:300]
+        if ref.kind == "hub":
+            fix = (
+                f"download it once where the hub is reachable (hf download {ref.spec}{' --revision ' + ref.identity.rsplit('@', 1)[1] if not ref.identity.endswith('@main') else ''}), "
+                "or set captions.model in unfragile.yaml to a local folder written by save_pretrained"
+            )
+        else:
+            fix = "check that the folder holds config.json, the weights, the tokenizer and the image processor (save_pretrained writes them all)"
+        raise ModelUnavailable(f"could not load the captioning model '{ref.spec}': {reason}. Fix: {fix}") from None
+    model.requires_grad_(False)
+    model.eval().to(device)
+    return Captioner(model, processor, tokenizer, device, ref)

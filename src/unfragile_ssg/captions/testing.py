@@ -1,0 +1,94 @@
+"""Random-weight BLIP captioners saved to a folder, for tests and the benchmark.
+
+Real weights cannot be downloaded on the machines this project is built on, so tests build
+a small BLIP with the real architecture's class (``BlipForConditionalGeneration``), save it
+with ``save_pretrained`` together with its image processor and tokenizer, and load it back
+through the same code as the real model (``captions.model.load_captioner``).
+
+Imports torch and transformers: never import this module from the build itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Special tokens at the positions the real BLIP tokenizer (BERT uncased + [DEC], [ENC]) uses.
+_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", "[ENC]"]
+_WORDS = (
+    "a an the of in on at with and two three man woman person people cat dog bird horse "
+    "cup coffee table wooden white black red blue green yellow orange sitting standing "
+    "flying rocket launch sky smoke space suit astronaut flag photo picture close up view "
+    "is are there small large old young grass water field street building car train plate "
+    "saucer spoon brown grey striped lying looking camera front next to top background "
+    "night day light dark tall short , . ' s ##s ##ing ##ed ##er"
+).split()
+
+
+def tiny_vocab() -> list[str]:
+    return _SPECIALS + [w for w in dict.fromkeys(_WORDS)]
+
+
+def blip_base_config(**overrides):
+    """A ``BlipConfig`` with the shapes of Salesforce/blip-image-captioning-base."""
+    from transformers import BlipConfig
+
+    text = dict(
+        vocab_size=30524, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+        intermediate_size=3072, encoder_hidden_size=768, max_position_embeddings=512,
+        bos_token_id=30522, pad_token_id=0, sep_token_id=102, eos_token_id=2,
+    )
+    vision = dict(
+        hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+        image_size=384, patch_size=16, initializer_range=0.02,
+    )
+    text.update(overrides.pop("text", {}))
+    vision.update(overrides.pop("vision", {}))
+    return BlipConfig(text_config=text, vision_config=vision, **overrides)
+
+
+def tiny_config(image_size: int = 64, patch_size: int = 16, layers: int = 2, heads: int = 4, hidden: int = 32):
+    """A few-thousand-parameter BLIP with the real structure and a real-word vocabulary."""
+    vocab = tiny_vocab()
+    return blip_base_config(
+        text=dict(
+            vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+            intermediate_size=hidden * 2, encoder_hidden_size=hidden, max_position_embeddings=64,
+            bos_token_id=vocab.index("[DEC]"), pad_token_id=0, sep_token_id=vocab.index("[SEP]"),
+            eos_token_id=vocab.index("[SEP]"),
+        ),
+        vision=dict(
+            hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, intermediate_size=hidden * 2,
+            image_size=image_size, patch_size=patch_size, initializer_range=0.02,
+        ),
+        projection_dim=hidden,
+    )
+
+
+def save_random_blip(folder: Path, config=None, *, vocab: list[str] | None = None, seed: int = 0) -> Path:
+    """Build ``BlipForConditionalGeneration`` with random weights and save it with its processor."""
+    import torch
+    from transformers import BertTokenizer, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
+
+    config = config or tiny_config()
+    size = config.vision_config.image_size
+    if vocab is None:
+        if config.text_config.vocab_size == len(tiny_vocab()):
+            vocab = tiny_vocab()
+        else:  # full-size: BERT's special-token positions, filler words elsewhere
+            vocab = [f"w{i}" for i in range(config.text_config.vocab_size)]
+            for i, token in ((0, "[PAD]"), (100, "[UNK]"), (101, "[CLS]"), (102, "[SEP]"), (103, "[MASK]")):
+                vocab[i] = token
+            vocab[config.text_config.bos_token_id] = "[DEC]"
+            vocab[config.text_config.bos_token_id + 1] = "[ENC]"
+    torch.manual_seed(seed)
+    model = BlipForConditionalGeneration(config).eval()
+    tokenizer = BertTokenizer(
+        vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True,
+        bos_token="[DEC]", additional_special_tokens=["[ENC]"],
+    )
+    processor = BlipProcessor(BlipImageProcessorPil(size={"height": size, "width": size}), tokenizer)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder

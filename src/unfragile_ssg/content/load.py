@@ -86,12 +86,14 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     return front, body, body_line
 
 
-def read_entry(project: Project, kind: str, path: Path) -> tuple[RawEntry | None, Problem | None]:
+def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None) -> tuple[RawEntry | None, Problem | None]:
+    """Parse one entry file (its bytes, if already read); a problem instead when it can't be."""
     shown = project.display(path)
     slug = path.stem
     if not re.match(SLUG, slug):
         return None, Problem(shown, 0, 0, f"file name '{path.name}' is not a valid slug: rename it with lower-case letters, digits and dashes")
-    raw = path.read_bytes()
+    if raw is None:
+        raw = path.read_bytes()
     if not raw.strip():
         return None, Problem(shown, 1, 1, "the file is empty: fill in the fields (unfragile new " + kind.rstrip("s") + f" {slug} writes a skeleton)")
     if len(raw) > MAX_ENTRY_BYTES:

@@ -13,6 +13,7 @@ from .. import __version__
 from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
 from ..config import Project
+from ..content.cache import EntryCache
 from ..content.load import entry_files, read_entry
 from ..content.validate import Entry, check_schema, validate_entries
 from ..errors import Problem, SiteError
@@ -62,19 +63,34 @@ class Timer:
 
 
 def load_and_validate(project: Project, timer: Timer, jobs: int = 1) -> list[Entry]:
-    """The load and validate stages; every problem is raised at once."""
+    """The load and validate stages; every problem is raised at once.
+
+    Files whose bytes are unchanged since the last build come from the entry cache; the
+    others are parsed and checked against the schema, in parallel when there are many."""
 
     def read_and_check(item):
-        raw, problem = read_entry(project, *item)
+        (kind, path), data = item
+        raw, problem = read_entry(project, kind, path, data)
         return raw, problem, check_schema(raw) if raw is not None else None
 
-    with timer.stage("load + schema"):
+    with timer.stage("load"):
         files, problems = entry_files(project)
-        results = list(fork_map(read_and_check, files, jobs))
+        cache = EntryCache(project.cache_dir / "entries.pickle")
+        contents = [path.read_bytes() for _, path in files]
+        keys = [EntryCache.key(project.display(path), data) for (_, path), data in zip(files, contents)]
+        results = [cache.get(key) for key in keys]
+        misses = [i for i, hit in enumerate(results) if hit is None]
+    with timer.stage("load: parse + schema"):
+        parsed = fork_map(read_and_check, [(files[i], contents[i]) for i in misses], jobs)
+        for i, result in zip(misses, parsed):
+            results[i] = result
+            if result[1] is None and result[2] is not None and not result[2][1]:
+                cache.put(keys[i], result)  # only entries that passed the schema are kept
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):
         entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None])
+        cache.save()
     problems = sorted(set(problems + more))
     if problems:
         raise SiteError(problems)

@@ -66,6 +66,7 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         PlannedPage("", "home.html", "home", (), everything),
         PlannedPage("methodology/", "methodology.html", "methodology", (), everything),
         PlannedPage("tasks/", "tasks.html", "tasks", (), everything),
+        PlannedPage("search/", "search.html", "search", (), everything),
         PlannedPage("404.html", "404.html", "not_found", (), everything),
     ]
     ranked = catalog.ranked()

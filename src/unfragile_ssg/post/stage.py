@@ -1,11 +1,25 @@
-"""Run the post-processing steps over a rendered (staging) folder."""
+"""Run the post-processing steps over a rendered (staging) folder.
+
+In order: sitemap.xml, robots.txt and the Atom feed (so that links to them resolve), the
+link check over every page, then the Pagefind search index.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import Problem, SiteError
+from ..pages.urls import entry_path
+from .feed import FEED_PATH, atom_feed
+from .links import check_links
+from .robots import robots_txt
+from .search import build_search_index
+from .sitemap import git_dates, sitemap_xml
+
+SITEMAP_PATH = "sitemap.xml"
+ROBOTS_PATH = "robots.txt"
 
 
 @dataclass
@@ -19,8 +33,38 @@ class PostInput:
     search: bool = True
     changed: int = 0  # pages rendered (not reused) in this build
     warnings: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # filled in: seconds per step
+
+
+def content_dates(post: PostInput) -> dict:
+    """Git dates of the content files: the ones the render stage used, else read now (one git log)."""
+    dates = getattr(post.context, "updated", None)
+    return dates if dates is not None else git_dates(post.project.root)
 
 
 def post_process(post: PostInput) -> list[Problem]:
     """Warnings found after rendering; raises SiteError when the build must fail."""
-    return []
+    project, folder = post.project, post.folder
+    settings = project.settings
+    linker = post.context.linker
+    started = time.perf_counter()
+    dates = content_dates(post)
+
+    (folder / SITEMAP_PATH).write_text(sitemap_xml(post.pages, linker.absolute, dates), "utf-8")
+    (folder / ROBOTS_PATH).write_text(robots_txt(linker.absolute(SITEMAP_PATH)), "utf-8")
+    entries = post.context.catalog.entries
+    feed = atom_feed(settings, entries, lambda e: entry_path(e.kind, e.slug), linker.absolute, dates)
+    (folder / FEED_PATH).write_text(feed, "utf-8")
+    post.timings["sitemap, robots, feed"] = time.perf_counter() - started
+
+    sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}
+    problems, link_timings = check_links(
+        folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
+    )
+    post.timings.update(link_timings)
+    if post.strict and problems:
+        raise SiteError(problems)
+
+    if post.search:
+        build_search_index(folder, post.pages, post.timings)
+    return problems

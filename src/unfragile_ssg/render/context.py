@@ -64,6 +64,14 @@ class SiteContext:
     samples: dict[str, list[Any]] = field(default_factory=dict)
     fragments: dict[str, dict[str, Markup]] = field(default_factory=dict)
     methodology: dict[str, Any] = field(default_factory=dict)
+    # content file -> its git dates (post.sitemap.FileDates); None: read with one `git log`
+    updated: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.updated is None:
+            from ..post.sitemap import git_dates  # once, before any worker forks
+
+            self.updated = git_dates(self.project.root)
 
     # -- fragments, rendered once per entry and reused by every page that shows them --
 
@@ -203,6 +211,7 @@ class SiteContext:
             "samples": self.samples.get(slug, []),
             "breakdown": breakdown(slug) if breakdown else None,
             "edit_url": self.edit_url(entry),
+            "updated": self.updated[entry.source].updated if entry.source in self.updated else None,
             "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.fields.tasks],
         }
 
@@ -220,6 +229,19 @@ class SiteContext:
             "sides": sides,
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
             "verdict": verdict(first.fields.title, a, second.fields.title, b, tie_margin),
+        }
+
+    def view_search(self, page: PlannedPage) -> dict[str, Any]:
+        settings = self.project.settings
+        entries = self.catalog.entries
+        return self.base(page, "Search", "Search every entry and comparison in the catalog by name, capability or task.") | {
+            "kind_links": [(k.plural, k.label, self.linker.url(kind + "/"), sum(e.kind == kind for e in entries))
+                           for kind, k in settings.kinds.items()],
+            "task_links": [(t.label, self.linker.url(task_path(task)), n) for task, t in settings.tasks.items()
+                           if (n := sum(task in e.fields.tasks for e in entries))],
+            "pricing_labels": [PRICING_LABELS[p] for p in PRICING_LABELS if any(e.fields.pricing == p for e in entries)],
+            "bundle": self.linker.url("pagefind/pagefind.js"),
+            "comparisons": len(self.catalog.pairs),
         }
 
     def edit_url(self, entry: Entry) -> str | None:

@@ -1,0 +1,283 @@
+"""The link check: every href, src and srcset of the output resolves, and every #fragment exists.
+
+A link is fine when it is external (http, https, protocol-relative, mailto, tel, data) or when
+it names a file of the output under the site's base path (``/sub/path/models/x/`` →
+``models/x/index.html``) and, if it has a fragment, that page has an element with that id.
+Pages are read with one regular expression each (our templates and markdown-it both quote
+attributes with double quotes), across worker processes when there are many of them.
+"""
+
+from __future__ import annotations
+
+import html
+import multiprocessing
+import os
+import posixpath
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..errors import Problem
+
+# one pass finds both links and anchors; attribute values are double or single quoted
+_ATTRIBUTE = re.compile(rb"""\s(href|src|srcset|id|name)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_TAG_WITH_NAME = re.compile(rb"<(a|map)\b", re.IGNORECASE)
+_EXTERNAL_SCHEMES = ("http:", "https:", "//")
+_SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
+PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
+MAX_REPORTED_PAGES = 3  # per broken external link
+
+
+@dataclass
+class PageLinks:
+    links: list[str] = field(default_factory=list)  # unique, in order of appearance
+    ids: set[str] = field(default_factory=set)
+
+
+def parse_page(data: bytes) -> PageLinks:
+    """The links (href, src, each srcset candidate) and the ids of one HTML page."""
+    found = PageLinks()
+    seen: set[str] = set()
+    for match in _ATTRIBUTE.finditer(data):
+        name = match.group(1).lower()
+        raw = match.group(2) if match.group(2) is not None else match.group(3)
+        value = html.unescape(raw.decode("utf-8", "replace")) if b"&" in raw else raw.decode("utf-8", "replace")
+        if name in (b"id", b"name"):
+            if name == b"id" or _names_anchor(data, match.start()):
+                found.ids.add(value)
+            continue
+        values = _srcset(value) if name == b"srcset" else [value.strip()]
+        for link in values:
+            if link and link not in seen:
+                seen.add(link)
+                found.links.append(link)
+    return found
+
+
+def _names_anchor(data: bytes, position: int) -> bool:
+    """True when a ``name`` attribute belongs to an <a> (an old-style anchor), not a <meta>."""
+    start = data.rfind(b"<", 0, position)
+    return bool(_TAG_WITH_NAME.match(data, start))
+
+
+def _srcset(value: str) -> list[str]:
+    return [candidate.strip().split()[0] for candidate in value.split(",") if candidate.strip()]
+
+
+def _parse_file(path: str) -> tuple[str, PageLinks]:
+    with open(path, "rb") as handle:
+        return path, parse_page(handle.read())
+
+
+def _parse_chunk(paths: list[str]) -> list[tuple[str, PageLinks]]:
+    return [_parse_file(path) for path in paths]
+
+
+def parse_site(folder: Path, jobs: int = 0) -> dict[str, PageLinks]:
+    """Every HTML page of the output, by path relative to ``folder`` ('models/x/index.html')."""
+    root = str(folder)
+    files = []
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".") and not (directory == root and d == "pagefind")]
+        files.extend(os.path.join(directory, n) for n in names if n.endswith(".html"))
+    files.sort()
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(files) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
+        size = max(200, len(files) // (jobs * 4))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parsed = [item for part in pool.map(_parse_chunk, chunks) for item in part]
+    else:
+        parsed = _parse_chunk(files)
+    prefix = len(root) + 1
+    return {path[prefix:].replace(os.sep, "/"): links for path, links in parsed}
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    page: str  # output file, e.g. 'models/x/index.html'
+    link: str
+    reason: str
+
+
+class Resolver:
+    """Resolves links of pages against the set of output files."""
+
+    def __init__(self, folder: Path, base_path: str, pages: dict[str, PageLinks]):
+        self.folder = folder
+        self.base_path = base_path if base_path.endswith("/") else base_path + "/"
+        self.pages = pages
+        self._exists: dict[str, bool] = {}
+
+    def file_exists(self, relative: str) -> bool:
+        known = self._exists.get(relative)
+        if known is None:
+            known = relative in self.pages or (self.folder / relative).is_file()
+            self._exists[relative] = known
+        return known
+
+    def target(self, page: str, path: str) -> tuple[str | None, str]:
+        """The output file a link's path names, or None and why not."""
+        if path.startswith("/"):
+            absolute = path
+        else:
+            page_url = self.base_path + (page[: -len("index.html")] if page.endswith("index.html") else page)
+            absolute = posixpath.join(posixpath.dirname(page_url) + "/", path)
+        absolute = unquote(absolute)
+        if not (absolute + "/").startswith(self.base_path):
+            return None, f"points outside the site's base path {self.base_path}"
+        relative = posixpath.normpath(absolute[len(self.base_path) :]) if absolute[len(self.base_path) :] else ""
+        if relative in (".", ""):
+            relative = ""
+        if relative.startswith("../"):
+            return None, "points above the site's root"
+        candidates = [relative + "/index.html"] if absolute.endswith("/") or relative == "" else [relative, relative + "/index.html"]
+        candidates = [c.lstrip("/") for c in candidates]
+        for candidate in candidates:
+            if self.file_exists(candidate):
+                return candidate, ""
+        return None, "no such file in the output"
+
+    def check(self, page: str, link: str) -> str:
+        """'' when the link is fine, else the reason it is broken."""
+        lowered = link.lower()
+        if lowered.startswith(_EXTERNAL_SCHEMES) or lowered.startswith(_SKIPPED_SCHEMES):
+            return ""
+        if lowered.startswith("javascript:"):
+            return "uses a javascript: URL"
+        parts = urlsplit(link)
+        if parts.scheme:
+            return f"unknown scheme '{parts.scheme}:'"
+        if parts.path == "":
+            target = page
+        else:
+            target, why = self.target(page, parts.path)
+            if target is None:
+                return why
+        if parts.fragment and target.endswith(".html"):
+            fragment = unquote(parts.fragment)
+            linked = self.pages.get(target)
+            if linked is not None and fragment not in linked.ids and fragment != "top":
+                return f"no element with id '{fragment}' on {target}"
+        return ""
+
+
+def find_broken(folder: Path, base_path: str, pages: dict[str, PageLinks] | None = None) -> list[BrokenLink]:
+    pages = parse_site(folder) if pages is None else pages
+    resolver = Resolver(folder, base_path, pages)
+    broken = []
+    verdicts: dict[str, str] = {}  # absolute links resolve the same from every page
+    for page in sorted(pages):
+        for link in pages[page].links:
+            cacheable = link.startswith("/") and "#" not in link
+            reason = verdicts.get(link) if cacheable else None
+            if reason is None:
+                reason = resolver.check(page, link)
+                if cacheable:
+                    verdicts[link] = reason
+            if reason:
+                broken.append(BrokenLink(page, link, reason))
+    return broken
+
+
+def external_links(pages: dict[str, PageLinks]) -> dict[str, list[str]]:
+    """Every http(s) link, with the pages that have it."""
+    found: dict[str, list[str]] = {}
+    for page in sorted(pages):
+        for link in pages[page].links:
+            lowered = link.lower()
+            if lowered.startswith(("http://", "https://")):
+                found.setdefault(link.split("#", 1)[0], []).append(page)
+    return found
+
+
+def check_external(urls: list[str], timeout: float = 10.0, workers: int = 16) -> dict[str, str]:
+    """The URLs that do not answer with a success, and why (HEAD first, then GET)."""
+    import urllib.error
+    import urllib.request
+
+    def probe(url: str) -> tuple[str, str]:
+        headers = {"User-Agent": "unfragile-link-check/1 (+https://github.com/unfragile)"}
+        last = ""
+        for method in ("HEAD", "GET"):
+            try:
+                request = urllib.request.Request(url, method=method, headers=headers)
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    if response.status < 400:
+                        return url, ""
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as error:
+                last = f"HTTP {error.code}"
+                if error.code not in (403, 405, 501):  # some servers refuse HEAD only
+                    break
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                last = str(getattr(error, "reason", error))
+                break
+        return url, last
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return {url: why for url, why in pool.map(probe, urls) if why}
+
+
+def _line_of(source_text: str | None, link: str) -> tuple[int, int]:
+    if not source_text:
+        return 0, 0
+    index = source_text.find(link)
+    if index < 0:
+        return 0, 0
+    line = source_text.count("\n", 0, index) + 1
+    return line, index - (source_text.rfind("\n", 0, index) + 1) + 1
+
+
+def check_links(
+    folder: Path,
+    base_path: str,
+    sources: dict[str, tuple[str, ...]],
+    root: Path | None = None,
+    strict: bool = False,
+    external: bool = False,
+    jobs: int = 0,
+) -> tuple[list[Problem], dict[str, float]]:
+    """Problems for broken links, and timings; ``sources`` maps output files to content files."""
+    started = time.perf_counter()
+    pages = parse_site(folder, jobs)
+    parsed = time.perf_counter()
+    broken = find_broken(folder, base_path, pages)
+    severity = "error" if strict else "warning"
+    problems = []
+    texts: dict[str, str | None] = {}
+    for item in broken:
+        content = sources.get(item.page, ())
+        problems.append(_problem(item.page, item.link, item.reason, content, root, texts, severity))
+    timings = {"links: parse": parsed - started, "links: resolve": time.perf_counter() - parsed}
+    if external:
+        begun = time.perf_counter()
+        found = external_links(pages)
+        failures = check_external(sorted(found))
+        for url, why in sorted(failures.items()):
+            shown = found[url][:MAX_REPORTED_PAGES]
+            for page in shown:
+                problems.append(_problem(page, url, f"external link failed: {why}", sources.get(page, ()), root, texts, severity))
+        timings["links: external"] = time.perf_counter() - begun
+    return problems, timings
+
+
+def _problem(page, link, reason, content, root, texts, severity) -> Problem:
+    """Named after the content file that has the link (the first source when none has it)."""
+    where = f" (source: {', '.join(content)})" if content else ""
+    source, line, col = (content[0] if content else None), 0, 0
+    if root is not None:
+        for candidate in content:
+            if candidate not in texts:
+                try:
+                    texts[candidate] = (root / candidate).read_text("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    texts[candidate] = None
+            found = _line_of(texts[candidate], link)
+            if found[0]:
+                source, (line, col) = candidate, found
+                break
+    return Problem(source or page, line, col, f"broken link on {page}: '{link}' {reason}{where}", severity=severity)

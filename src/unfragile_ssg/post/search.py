@@ -1,0 +1,103 @@
+"""The full-text search index: Pagefind over entry and comparison pages, in the post stage.
+
+What is indexed, filtered, sorted and weighted is marked in the templates with Pagefind's
+attributes (``data-pagefind-body`` on entry and comparison pages, ``data-pagefind-filter``
+for kind, task and pricing, ``data-pagefind-sort="rank"``, ``data-pagefind-weight`` on
+capability names and summaries). Pagefind has no incremental mode, so when no indexed page
+changed since the previous build, the previous output's ``pagefind/`` folder is reused as
+is (hard links): a fingerprint of the indexed pages is kept beside the bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..errors import Problem, SiteError
+from ..pages.plan import _digest
+
+BUNDLE = "pagefind"
+KEY_FILE = ".unfragile-search-key"
+INDEXED_VIEWS = ("entry", "compare")
+PAGEFIND_VERSION = "1.5.2"
+
+
+def pagefind_command() -> list[str]:
+    try:
+        from pagefind_bin import get_executable
+
+        return [str(get_executable())]
+    except Exception:  # the wrapper finds it too, a little more slowly
+        return [sys.executable, "-m", "pagefind"]
+
+
+def search_key(pages) -> str:
+    """Changes whenever an indexed page's content (or the site-wide inputs in its key) changes."""
+    indexed = sorted((p.output, p.key) for p in pages if p.view in INDEXED_VIEWS)
+    return _digest("pagefind", PAGEFIND_VERSION, indexed)
+
+
+def previous_output(staging: Path) -> Path | None:
+    """The published folder a staging folder (``.public.staging``) will replace."""
+    name = staging.name
+    if name.startswith(".") and name.endswith(".staging"):
+        return staging.parent / name[1 : -len(".staging")]
+    return None
+
+
+def reuse_index(previous: Path | None, folder: Path, key: str) -> bool:
+    """Hard-link the previous bundle into ``folder`` when its key matches; True when done."""
+    if previous is None:
+        return False
+    old = previous / BUNDLE
+    try:
+        if (old / KEY_FILE).read_text("utf-8").strip() != key:
+            return False
+    except OSError:
+        return False
+    target = folder / BUNDLE
+    try:
+        shutil.copytree(old, target, copy_function=_link_or_copy)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        return False
+    return True
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def run_pagefind(folder: Path, timeout: float = 3600) -> float:
+    """Index ``folder`` into ``folder/pagefind``; the seconds it took. Raises SiteError on failure."""
+    started = time.perf_counter()
+    command = pagefind_command() + ["--site", str(folder), "--output-subdir", BUNDLE, "--silent"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SiteError(Problem(BUNDLE, 0, 0, f"could not run Pagefind ({error}): install it with pip install 'pagefind[bin]'")) from None
+    if out.returncode != 0:
+        detail = (out.stderr or out.stdout).strip().splitlines()[-5:]
+        raise SiteError(Problem(BUNDLE, 0, 0, "Pagefind failed: " + " / ".join(detail)))
+    return time.perf_counter() - started
+
+
+def build_search_index(folder: Path, pages, timings: dict[str, float] | None = None) -> bool:
+    """Write ``folder/pagefind``; True when the previous index was reused."""
+    key = search_key(pages)
+    started = time.perf_counter()
+    reused = reuse_index(previous_output(folder), folder, key)
+    if not reused:
+        shutil.rmtree(folder / BUNDLE, ignore_errors=True)
+        run_pagefind(folder)
+        (folder / BUNDLE / KEY_FILE).write_text(key + "\n", "utf-8")
+    if timings is not None:
+        timings["search: " + ("reused" if reused else "pagefind")] = time.perf_counter() - started
+    return reused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,14 +49,99 @@ class RepositorySettings(Strict):
         return value.rstrip("/")
 
 
+SubScore = Literal["adoption", "quality", "ecosystem", "match_graph"]
+CountSignal = Literal["downloads", "likes", "stars", "forks", "contributors", "dependents", "citations"]
+LinkName = Literal["homepage", "source", "paper", "model_card", "docs", "demo"]
+
+
+class LogScale(Strict):
+    """A count scored on a log scale: ``floor`` or less scores 0, ``ceiling`` or more scores 100."""
+
+    weight: float = Field(gt=0, description="Weight of this signal inside its sub-score.")
+    floor: int = Field(0, ge=0)
+    ceiling: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> "LogScale":
+        if self.ceiling <= self.floor:
+            raise ValueError("ceiling must be larger than floor")
+        return self
+
+
+def _adoption_defaults() -> dict:
+    return {
+        "downloads": LogScale(weight=0.5, floor=100, ceiling=10_000_000),
+        "likes": LogScale(weight=0.25, floor=1, ceiling=10_000),
+        "stars": LogScale(weight=0.25, floor=1, ceiling=100_000),
+    }
+
+
+def _community_defaults() -> dict:
+    return {
+        "forks": LogScale(weight=0.1, floor=1, ceiling=10_000),
+        "contributors": LogScale(weight=0.1, floor=1, ceiling=1_000),
+        "dependents": LogScale(weight=0.15, floor=1, ceiling=10_000),
+        "citations": LogScale(weight=0.15, floor=1, ceiling=10_000),
+    }
+
+
+def _licence_defaults() -> dict:
+    permissive = ["MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "CC0-1.0", "CC-BY-4.0", "Unlicense"]
+    copyleft = ["MPL-2.0", "LGPL-3.0", "GPL-2.0", "GPL-3.0", "AGPL-3.0", "CC-BY-SA-4.0"]
+    restricted = ["CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "Llama 2 Community License", "Llama 3 Community License", "Gemma Terms of Use", "OpenRAIL-M", "CreativeML-OpenRAIL-M"]
+    table = {name: 100.0 for name in permissive} | {name: 75.0 for name in copyleft} | {name: 50.0 for name in restricted}
+    return table | {"Proprietary": 0.0}
+
+
+class QualitySettings(Strict):
+    min_reports: int = Field(2, ge=2, description="A benchmark counts once at least this many entries report it.")
+
+
+class EcosystemSettings(Strict):
+    community: dict[CountSignal, LogScale] = Field(default_factory=_community_defaults, description="Counts of what is built on it.")
+    documentation_weight: float = Field(0.2, ge=0)
+    documentation: dict[LinkName, float] = Field(
+        default_factory=lambda: {"source": 35.0, "docs": 25.0, "model_card": 25.0, "paper": 15.0},
+        description="Points for each link present; they should add up to 100.",
+    )
+    licence_weight: float = Field(0.15, ge=0)
+    licences: dict[str, float] = Field(default_factory=_licence_defaults, description="Score of each licence (case-insensitive); others: insufficient data.")
+    recency_weight: float = Field(0.15, ge=0)
+    half_life_days: int = Field(730, ge=1, description="Days after which the recency score halves.")
+
+    @field_validator("documentation", "licences")
+    @classmethod
+    def _points(cls, value: dict) -> dict:
+        for name, points in value.items():
+            if not 0 <= points <= 100:
+                raise ValueError(f"'{name}': points must be between 0 and 100")
+        return value
+
+
 class ScoringSettings(Strict):
     """Weights and normalisation of UnfragileRank (see the methodology page)."""
 
     version: str = "1"
-    weights: dict[Literal["adoption", "quality", "ecosystem", "match_graph"], float] = Field(
+    weights: dict[SubScore, float] = Field(
         default_factory=lambda: {"adoption": 0.3, "quality": 0.3, "ecosystem": 0.2, "match_graph": 0.2}
     )
-    tie_margin: float = Field(2.0, ge=0, description="Sub-score differences at or below this are ties.")
+    min_subscores: int = Field(
+        3, ge=1, le=4,
+        description="UnfragileRank needs at least this many sub-scores (Ecosystem and Match Graph exist for nearly every entry, so 3 also asks for Adoption or Quality).",
+    )
+    tie_margin: float = Field(2.0, ge=0, description="Differences of shown (whole-number) scores at or below this are ties.")
+    adoption: dict[CountSignal, LogScale] = Field(default_factory=_adoption_defaults)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    ecosystem: EcosystemSettings = Field(default_factory=EcosystemSettings)
+    as_of: dt.date | None = Field(None, description="Reference day for recency; default: the newest date in the catalog.")
+    example: str | None = Field(None, description="Slug of the worked example on the methodology page.")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value: dict) -> dict:
+        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("weights must be zero or more, and not all zero")
+        return value
 
 
 class MatchSettings(Strict):
@@ -63,6 +149,11 @@ class MatchSettings(Strict):
 
     neighbours: int = Field(3, ge=0, le=50, description="Strongest k neighbours kept per entry.")
     threshold: float = Field(0.15, ge=0, le=1, description="Minimum similarity for an edge.")
+    task_weight: float = Field(0.5, ge=0, le=1, description="Share of the similarity from shared tasks; the rest is text (TF-IDF).")
+    cross_kind: float = Field(0.5, ge=0, le=1, description="Similarity multiplier for entries of different kinds (a model and a prompt collection); curated pairs always count.")
+    damping: float = Field(0.85, gt=0, lt=1, description="PageRank damping factor for the Match Graph score.")
+    sketch_dims: int = Field(256, ge=16, le=4096, description="Width of the text sketch that proposes candidate neighbours in big catalogs.")
+    candidates: int = Field(32, ge=1, le=1000, description="Candidates per entry, rescored exactly, in big catalogs.")
 
 
 class CaptionSettings(Strict):

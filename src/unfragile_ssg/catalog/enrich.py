@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ..config import Project
 from ..content.validate import Entry
-from .graph import match_pairs
+from .graph import build_graph
 from .model import Catalog
 from .rank import score_entries
 
 
 def build_catalog(project: Project, entries: list[Entry]) -> Catalog:
-    pairs = match_pairs(entries, project.settings)
-    scores = score_entries(entries, pairs, project.settings)
-    return Catalog(entries=entries, scores=scores, pairs=pairs)
+    settings = project.settings
+    graph = build_graph(entries, settings)
+    scores, breakdowns = score_entries(entries, graph, settings)
+    return Catalog(entries=entries, scores=scores, pairs=graph.pairs, breakdowns=breakdowns,
+                   tie_margin=settings.scoring.tie_margin, graph=graph)

@@ -1,20 +1,167 @@
-"""The match graph: which entries are compared with which."""
+"""The match graph: which entries are compared with which, and each entry's place in it.
+
+Similarity of two entries = task_weight × cosine of their idf-weighted task sets
++ (1 − task_weight) × cosine of their TF-IDF text vectors, times ``cross_kind`` when they
+are of different kinds. Each entry keeps its k most
+similar entries at or above the threshold; editor-curated ``compare_with`` pairs always
+count. Small catalogs compare every pair exactly; big ones let a dense sketch (signed
+feature hashing of the TF-IDF rows, plus the task vectors) propose candidates in blocked
+numpy products, and rescore the candidates exactly.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..config import Settings
 from ..content.validate import Entry
 from .model import Pair
+from .text import idf_task_matrix, tfidf, top_candidates, entry_text
+
+
+@dataclass
+class MatchGraph:
+    pairs: list[Pair]
+    pagerank: dict[str, float]
+    scores: dict[str, float]  # Match Graph sub-score, 0–100 before rounding
+    isolated_pagerank: float  # what an entry without comparisons gets
+    top_pagerank: float
+    exact: bool  # every pair compared exactly (no sketch)
+    candidate_pairs: int = 0
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 def curated_pairs(entries: list[Entry]) -> list[Pair]:
     """One pair per unordered ``compare_with`` link, in a stable order."""
+    known = {e.slug for e in entries}
     seen: set[tuple[str, str]] = set()
     for entry in entries:
         for other in entry.fields.compare_with:
-            seen.add(tuple(sorted((entry.slug, other))))
+            if other in known and other != entry.slug:
+                seen.add(tuple(sorted((entry.slug, other))))  # type: ignore[arg-type]
     return [Pair(a, b, weight=1.0, curated=True, reasons=("paired by an editor",)) for a, b in sorted(seen)]
 
 
+def _similarities(settings: Settings, tf, tasks: np.ndarray, kinds: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    text = tf.pair_dots(a, b)
+    task = np.einsum("ij,ij->i", tasks[a], tasks[b]) if len(a) else np.zeros(0)
+    w = settings.match.task_weight
+    factor = np.where(kinds[a] == kinds[b], 1.0, settings.match.cross_kind)
+    total = np.round(factor * (w * task + (1 - w) * text), 6)
+    return total, np.round(task, 6), np.round(text, 6)
+
+
+def _candidate_pairs(settings: Settings, tf, tasks: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    n = tf.rows
+    match = settings.match
+    if n - 1 <= match.candidates:
+        a, b = np.triu_indices(n, k=1)
+        return a.astype(np.int64), b.astype(np.int64), True
+    w = match.task_weight
+    vectors = np.hstack([np.sqrt(1 - w) * tf.sketch(match.sketch_dims), np.sqrt(w) * tasks.astype(np.float32)]).astype(np.float32)
+    near = top_candidates(vectors, match.candidates)
+    src = np.repeat(np.arange(n), near.shape[1])
+    dst = near.ravel()
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keys = np.unique(lo * n + hi)
+    return keys // n, keys % n, False
+
+
+def pagerank(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, damping: float) -> tuple[np.ndarray, float]:
+    """Weighted PageRank of an undirected graph; also the value of an entry with no edge."""
+    strength = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
+    dangling = strength == 0
+    pr = np.full(n, 1.0 / n)
+    share = np.zeros(n)
+    for _ in range(500):
+        np.divide(pr, strength, out=share, where=~dangling)
+        share[dangling] = 0.0
+        flow = np.bincount(a, weights=w * share[b], minlength=n) + np.bincount(b, weights=w * share[a], minlength=n)
+        new = damping * flow + (damping * pr[dangling].sum() + (1 - damping)) / n
+        delta = np.abs(new - pr).sum()
+        pr = new
+        if delta < 1e-13:
+            break
+    base = ((1 - damping) + damping * pr[dangling].sum()) / n
+    return pr, float(base)
+
+
+def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
+    entries = sorted(entries, key=lambda e: e.slug)
+    n = len(entries)
+    slugs = [e.slug for e in entries]
+    index = {s: i for i, s in enumerate(slugs)}
+    match = settings.match
+    task_names = sorted(set(settings.tasks) | {t for e in entries for t in e.fields.tasks})
+    tasks = idf_task_matrix([e.fields.tasks for e in entries], task_names)
+    tf = tfidf([entry_text(e) for e in entries])
+    kind_names = sorted({e.kind for e in entries})
+    kinds = np.array([kind_names.index(e.kind) for e in entries], dtype=np.int64)
+
+    a, b, exact = _candidate_pairs(settings, tf, tasks) if n > 1 else (np.zeros(0, np.int64), np.zeros(0, np.int64), True)
+    sim, _, _ = _similarities(settings, tf, tasks, kinds, a, b)
+
+    # each entry's strongest k neighbours at or above the threshold
+    keep = np.zeros(0, dtype=np.int64)
+    if match.neighbours > 0 and len(a):
+        src = np.concatenate([a, b])
+        dst = np.concatenate([b, a])
+        both = np.concatenate([sim, sim])
+        pair_id = np.concatenate([np.arange(len(a)), np.arange(len(a))])
+        ok = both >= match.threshold
+        src, dst, both, pair_id = src[ok], dst[ok], both[ok], pair_id[ok]
+        order = np.lexsort((dst, -both, src))
+        src, pair_id = src[order], pair_id[order]
+        first = np.searchsorted(src, src, side="left")
+        place = np.arange(len(src)) - first
+        keep = np.unique(pair_id[place < match.neighbours])
+
+    chosen: dict[tuple[int, int], bool] = {(int(a[p]), int(b[p])): False for p in keep}
+    for pair in curated_pairs(entries):
+        chosen[(index[pair.a], index[pair.b])] = True
+
+    keys = sorted(chosen)
+    ea = np.array([k[0] for k in keys], dtype=np.int64)
+    eb = np.array([k[1] for k in keys], dtype=np.int64)
+    esim, etask, etext = _similarities(settings, tf, tasks, kinds, ea, eb)
+    labels = {name: s.label for name, s in settings.tasks.items()}
+    pairs: list[Pair] = []
+    for p, (i, j) in enumerate(keys):
+        curated = chosen[(i, j)]
+        shared = sorted(set(entries[i].fields.tasks) & set(entries[j].fields.tasks))
+        reasons = []
+        if curated:
+            reasons.append("paired by an editor")
+        if shared:
+            reasons.append("shared tasks: " + ", ".join(labels.get(t, t) for t in shared))
+        if etext[p] >= match.threshold:
+            reasons.append(f"similar descriptions ({etext[p]:.2f})")
+        pairs.append(Pair(slugs[i], slugs[j], weight=round(float(esim[p]), 4), curated=curated, reasons=tuple(reasons)))
+
+    rank_weight = np.array([max(p.weight, match.threshold) if p.curated else p.weight for p in pairs], dtype=np.float64)
+    rank_weight[rank_weight <= 0] = 1.0 if len(rank_weight) else 0
+    pr, base = pagerank(n, ea, eb, rank_weight, match.damping) if n else (np.zeros(0), 0.0)
+    top = float(pr.max()) if n else 0.0
+    if n and top - base > 1e-12:
+        scores = np.clip(100.0 * (pr - base) / (top - base), 0.0, 100.0)
+    else:
+        scores = np.zeros(n)
+    curated_count = sum(p.curated for p in pairs)
+    return MatchGraph(
+        pairs=pairs,
+        pagerank={s: float(pr[i]) for i, s in enumerate(slugs)},
+        scores={s: float(scores[i]) for i, s in enumerate(slugs)},
+        isolated_pagerank=base,
+        top_pagerank=top,
+        exact=exact,
+        candidate_pairs=int(len(a)),
+        stats={"entries": n, "pairs": len(pairs), "curated": curated_count, "found": len(pairs) - curated_count,
+               "both": sum(1 for p in pairs if p.curated and p.weight >= match.threshold),
+               "isolated": int(n - np.count_nonzero(np.bincount(np.concatenate([ea, eb]), minlength=n))) if n else 0},
+    )
+
+
 def match_pairs(entries: list[Entry], settings: Settings) -> list[Pair]:
-    return curated_pairs(entries)
+    return build_graph(entries, settings).pairs

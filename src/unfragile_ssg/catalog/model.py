@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..content.validate import Entry
 
@@ -52,11 +53,47 @@ class Pair:
         return self.b if slug == self.a else self.a
 
 
+@dataclass(frozen=True)
+class SubScoreBreakdown:
+    """One sub-score of one entry: what it read, signal by signal, and what came out."""
+
+    name: str
+    label: str
+    reads: str
+    score: float | None
+    weight: float  # weight of the sub-score in UnfragileRank
+    rows: tuple[Any, ...]  # signals.SignalRow
+    formula: str  # the arithmetic, or why there is no score
+
+    @property
+    def counted(self) -> tuple[Any, ...]:
+        return tuple(r for r in self.rows if r.counted)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Why an entry has the rank it has."""
+
+    slug: str
+    version: str
+    rank: float | None
+    basis: int
+    min_subscores: int
+    subscores: tuple[SubScoreBreakdown, ...]
+    formula: str
+
+    def get(self, name: str) -> SubScoreBreakdown:
+        return next(s for s in self.subscores if s.name == name)
+
+
 @dataclass
 class Catalog:
     entries: list[Entry]
     scores: dict[str, Scores]
     pairs: list[Pair]
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
+    tie_margin: float = 2.0
+    graph: Any = None  # graph.MatchGraph, for the methodology page
     by_slug: dict[str, Entry] = field(init=False)
     pairs_of: dict[str, list[Pair]] = field(init=False)
     position: dict[str, int] = field(init=False)
@@ -68,6 +105,17 @@ class Catalog:
             self.pairs_of[pair.a].append(pair)
             self.pairs_of[pair.b].append(pair)
         self.position = {entry.slug: i for i, entry in enumerate(self.ranked())}
+
+    def breakdown(self, slug: str) -> Breakdown | None:
+        """Why ``slug`` has its rank: every sub-score, signal by signal, with sources."""
+        return self.breakdowns.get(slug)
+
+    def verdict(self, pair: Pair) -> str:
+        """The verdict sentence of a comparison page, sides in page order (higher-ranked first)."""
+        from .verdict import verdict
+
+        first, second = self.ordered_pair(pair)
+        return verdict(first.fields.title, self.scores[first.slug], second.fields.title, self.scores[second.slug], self.tie_margin)
 
     def times_matched(self, slug: str) -> int:
         return len(self.pairs_of[slug])

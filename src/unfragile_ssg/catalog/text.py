@@ -1,0 +1,162 @@
+"""TF-IDF text vectors in numpy (no scipy): sparse rows, a dense sketch, exact pair similarities."""
+
+from __future__ import annotations
+
+import math
+import string
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..content.validate import Entry
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having he
+    her here hers him his how i if in into is it its itself just like many may me more most much must my no nor not
+    now of off on once one only or other our ours out over own same she should so some such than that the their
+    them then there these they this those through to too under until up us use used uses using very was we were
+    what when where which while who whom why will with within without would you your""".split()
+)
+_SPACES = str.maketrans({c: " " for c in string.punctuation + "–—‘’“”…×·"})
+
+
+def entry_text(entry: Entry) -> str:
+    """Everything an entry says about what it does: title, summary, tags, capabilities, overview."""
+    fields = entry.fields
+    parts = [fields.title, fields.summary, " ".join(t.replace("-", " ") for t in fields.tags)]
+    for capability in fields.capabilities:
+        parts += [capability.name, capability.description, capability.unique or "", capability.vs_alternatives or ""]
+    parts.append(entry.body)
+    return "\n".join(parts)
+
+
+def tokens(text: str) -> list[str]:
+    return [w for w in text.lower().translate(_SPACES).split() if len(w) > 1 and w not in STOPWORDS and not w.isdigit()]
+
+
+@dataclass
+class TfIdf:
+    """L2-normalised TF-IDF rows in CSR form: row i's terms are indices[indptr[i]:indptr[i+1]]."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    vocabulary: list[str]
+
+    @property
+    def rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def pair_dots(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Exact cosine of rows ``left[p]`` and ``right[p]`` for every p, in blocks of left rows."""
+        out = np.zeros(len(left), dtype=np.float64)
+        if len(left) == 0:
+            return out
+        order = np.argsort(left, kind="stable")
+        left, right = left[order], right[order]
+        vocab = max(1, len(self.vocabulary))
+        block = max(1, min(256, 4_000_000 // vocab))  # a dense block stays under 32 MB
+        starts = np.searchsorted(left, np.arange(0, self.rows + block, block))
+        result = np.zeros(len(left), dtype=np.float64)
+        for b in range(len(starts) - 1):
+            lo, hi = starts[b], starts[b + 1]
+            if lo == hi:
+                continue
+            first = b * block
+            rows = np.arange(first, min(first + block, self.rows))
+            dense = np.zeros((len(rows), vocab), dtype=np.float64)
+            for k, r in enumerate(rows):
+                s, e = self.indptr[r], self.indptr[r + 1]
+                dense[k, self.indices[s:e]] = self.data[s:e]
+            q = left[lo:hi] - first
+            other = right[lo:hi]
+            lengths = self.indptr[other + 1] - self.indptr[other]
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            offsets = np.zeros(len(other), dtype=np.int64)
+            np.cumsum(lengths[:-1], out=offsets[1:])
+            positions = np.repeat(self.indptr[other] - offsets, lengths) + np.arange(total)
+            products = dense[np.repeat(q, lengths), self.indices[positions]] * self.data[positions]
+            sums = np.add.reduceat(products, offsets[lengths > 0])
+            result[lo:hi][lengths > 0] = sums
+        out[order] = result
+        return out
+
+    def sketch(self, dims: int) -> np.ndarray:
+        """Signed feature hashing of the rows into ``dims`` columns: dot products are kept on average."""
+        hashes = np.array([zlib.crc32(t.encode()) for t in self.vocabulary], dtype=np.int64)
+        column = hashes % dims
+        sign = np.where((hashes // dims) % 2 == 0, 1.0, -1.0)
+        row = np.repeat(np.arange(self.rows), np.diff(self.indptr))
+        flat = np.bincount(row * dims + column[self.indices], weights=self.data * sign[self.indices], minlength=self.rows * dims)
+        out = flat.reshape(self.rows, dims).astype(np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+def tfidf(texts: list[str]) -> TfIdf:
+    """Sublinear term frequency (1 + ln tf) × smooth idf (ln((1 + N) / (1 + df)) + 1), L2-normalised."""
+    vocabulary: dict[str, int] = {}
+    row_terms: list[np.ndarray] = []
+    row_counts: list[np.ndarray] = []
+    for text in texts:
+        counts = Counter(tokens(text))
+        ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in counts), dtype=np.int64, count=len(counts))
+        row_terms.append(ids)
+        row_counts.append(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+    n = len(texts)
+    lengths = np.array([len(r) for r in row_terms], dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate(row_terms) if row_terms else np.zeros(0, dtype=np.int64)
+    tf = np.concatenate(row_counts) if row_counts else np.zeros(0)
+    df = np.bincount(indices, minlength=len(vocabulary)).astype(np.float64)
+    idf = np.log((1 + n) / (1 + df)) + 1.0
+    data = (1.0 + np.log(tf)) * idf[indices] if len(indices) else tf
+    row = np.repeat(np.arange(n), lengths)
+    norms = np.sqrt(np.bincount(row, weights=data * data, minlength=n))
+    data = data / np.where(norms > 0, norms, 1.0)[row] if len(data) else data
+    # sort terms inside each row so that output never depends on dict order
+    order = np.lexsort((indices, row))
+    names = list(vocabulary)
+    return TfIdf(indptr, indices[order], data[order], names)
+
+
+def idf_task_matrix(task_lists: list[list[str]], names: list[str]) -> np.ndarray:
+    """One row per entry: its tasks weighted by smooth idf, L2-normalised."""
+    column = {t: i for i, t in enumerate(names)}
+    n = len(task_lists)
+    matrix = np.zeros((n, len(names)), dtype=np.float64)
+    for i, tasks in enumerate(task_lists):
+        for t in set(tasks):
+            matrix[i, column[t]] = 1.0
+    df = matrix.sum(axis=0)
+    idf = np.log((1 + n) / (1 + df)) + 1.0
+    matrix *= idf
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    np.divide(matrix, norms, out=matrix, where=norms > 0)
+    return matrix
+
+
+def top_candidates(vectors: np.ndarray, count: int, block: int = 1024) -> np.ndarray:
+    """For each row, the ``count`` other rows with the largest dot product (blocked, never all at once)."""
+    n = len(vectors)
+    count = min(count, n - 1)
+    out = np.zeros((n, max(count, 0)), dtype=np.int64)
+    if count <= 0:
+        return out
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        sims = vectors[lo:hi] @ vectors.T
+        sims[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf
+        out[lo:hi] = np.argpartition(sims, -count, axis=1)[:, -count:]
+    return out
+
+
+def cosine_note(value: float) -> str:
+    return f"{value:.2f}" if not math.isnan(value) else "n/a"

@@ -32,3 +32,13 @@ def test_external_links_get_rel_and_tables_work() -> None:
     html = render_markdown("[x](https://example.org)\n\n|a|b|\n|-|-|\n|1|2|\n")
     assert 'rel="noopener nofollow"' in html
     assert "<table>" in html
+
+
+def test_inline_markdown_has_no_blocks_and_stays_safe() -> None:
+    from unfragile_ssg.render.markdown import render_inline
+
+    html = render_inline("Uses `BlipProcessor` and <b>raw</b> [x](javascript:alert(1)) [y](https://e.org)")
+    assert "<code>BlipProcessor</code>" in html
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert 'href="javascript' not in html and 'href="https://e.org"' in html
+    assert "<p>" not in html

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from markupsafe import Markup
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import Project
 from ..pages.urls import Linker
+from .markdown import render_inline
 from .assets import Asset
 
 THEME_LAYOUTS = Path(__file__).resolve().parent.parent / "theme" / "layouts"
@@ -38,6 +40,7 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
 
     env.globals.update(url=linker.url, absolute_url=linker.absolute, asset=asset, site=project.settings)
     env.filters["score"] = format_score
+    env.filters["inline"] = lambda text: Markup(render_inline(text))
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env
 

@@ -42,3 +42,8 @@ def _adjust_tokens(state) -> None:
 def render_markdown(text: str) -> str:
     """HTML for a markdown overview; headings start at <h2>."""
     return _parser().render(text)
+
+
+def render_inline(text: str) -> str:
+    """HTML for one line of inline markdown (code spans, emphasis, links), no block tags."""
+    return _parser().renderInline(text)

@@ -1,0 +1,50 @@
+"""The example catalog in this repository builds, and its pages say what a reader needs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from unfragile_ssg.config import load_project
+from unfragile_ssg.site.build import BuildOptions, build_site
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("example") / "public"
+    build_site(load_project(ROOT / "unfragile.yaml"), BuildOptions(output=output, search=False, captions=False))
+    return output
+
+
+def test_every_entry_has_a_page(example: Path) -> None:
+    sources = sorted((ROOT / "content").glob("*/*.md"))
+    assert len(sources) >= 14
+    for source in sources:
+        assert (example / source.parent.name / source.stem / "index.html").is_file(), source
+
+
+def test_seed_comparison_is_filled_from_computed_data(example: Path) -> None:
+    html = (example / "compare/ai-notes-vs-blip-image-captioning-base/index.html").read_text("utf-8")
+    assert "Side-by-side comparison to help you choose." in html
+    assert "6 decomposed" in html and "14 decomposed" in html
+    assert "+6 more capabilities" in html  # ai-notes shows 8 of its 14
+    assert re.search(r"<h2 id=\"verdict\">Verdict</h2>\s*<p>[^<]+</p>", html)
+
+
+def test_seed_facts_are_corrected(example: Path) -> None:
+    html = (example / "models/blip-image-captioning-base/index.html").read_text("utf-8")
+    assert "12-layer" in html
+    assert "GPT-2" not in html or "not GPT-2" in html
+
+
+def test_pages_request_nothing_from_other_hosts(example: Path) -> None:
+    for page in example.rglob("*.html"):
+        html = page.read_text("utf-8")
+        for tag in re.findall(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*>", html):
+            if re.search(r'rel="(?:canonical|alternate)"', tag):
+                continue  # names a URL, loads nothing
+            remote = re.search(r'\b(?:src|href|srcset)="(https?:)?//', tag)
+            assert remote is None, f"{page}: {tag} loads from another host"

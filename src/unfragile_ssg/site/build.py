@@ -37,6 +37,7 @@ class BuildOptions:
     external_links: bool = False
     progress: bool = False
     caption_overrides: dict = field(default_factory=dict)
+    cache_dir: Path | None = None  # default: .unfragile-cache beside the settings
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Timer:
             self.timings.append((name, time.perf_counter() - start))
 
 
-def load_and_validate(project: Project, timer: Timer, jobs: int = 1) -> list[Entry]:
+def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: Path | None = None) -> list[Entry]:
     """The load and validate stages; every problem is raised at once.
 
     Files whose bytes are unchanged since the last build come from the entry cache; the
@@ -75,7 +76,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1) -> list[Ent
 
     with timer.stage("load"):
         files, problems = entry_files(project)
-        cache = EntryCache(project.cache_dir / "entries.pickle")
+        cache = EntryCache((cache_dir or project.cache_dir) / "entries.pickle")
         contents = [path.read_bytes() for _, path in files]
         keys = [EntryCache.key(project.display(path), data) for (_, path), data in zip(files, contents)]
         results = [cache.get(key) for key in keys]
@@ -131,7 +132,8 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
     result.output = output
     jobs = options.jobs or os.cpu_count() or 1
 
-    entries = load_and_validate(project, timer, jobs)
+    cache_dir = options.cache_dir or project.cache_dir
+    entries = load_and_validate(project, timer, jobs, cache_dir)
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings)
 
     with timer.stage("plan"):
@@ -143,7 +145,7 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
         context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog))
         env = make_environment(project, linker, assets)
 
-    manifest = manifest_path(project.cache_dir, output)
+    manifest = manifest_path(cache_dir, output)
     with Staging(output) as staging:
         with timer.stage("render: reuse unchanged"):
             static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
@@ -177,10 +179,10 @@ def check_site(project: Project, options: BuildOptions) -> BuildResult:
     """Everything a build does, into a temporary folder that is then thrown away."""
     with tempfile.TemporaryDirectory(prefix="unfragile-check-") as folder:
         options.output = Path(folder) / "site"
+        options.cache_dir = Path(folder) / "cache"  # check leaves no trace in the project
         options.captions = False
         options.search = False
-        project_for_check = project
-        result = build_site(project_for_check, options)
+        result = build_site(project, options)
         result.output = None
         return result
 

@@ -41,7 +41,12 @@ READS = {
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A score in a formula: up to two decimals."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _w(value: float) -> str:
+    return f"{value:g}"
 
 
 def mean_formula(rows: list[SignalRow], score: float | None) -> str:
@@ -49,9 +54,9 @@ def mean_formula(rows: list[SignalRow], score: float | None) -> str:
     if score is None or not counted:
         return "no signal to score: insufficient data"
     if len(counted) == 1:
-        return f"one signal: {_num(counted[0].score)}, shown as {score:.0f}"
-    top = " + ".join(f"{_num(r.weight)} × {_num(r.score)}" for r in counted)
-    bottom = " + ".join(_num(r.weight) for r in counted)
+        return f"one signal: {counted[0].score_text}, shown as {score:.0f}"
+    top = " + ".join(f"{_w(r.weight)} × {r.score_text}" for r in counted)
+    bottom = " + ".join(_w(r.weight) for r in counted)
     exact = sum(r.weight * r.score for r in counted) / sum(r.weight for r in counted)
     return f"({top}) ÷ ({bottom}) = {_num(exact)}, shown as {score:.0f}"
 
@@ -61,8 +66,8 @@ def rank_formula(parts: list[tuple[str, float, float]], rank: float | None, basi
         if basis < minimum:
             return f"rests on {basis} of 4 sub-scores; UnfragileRank needs at least {minimum}: insufficient data"
         return "the sub-scores that exist all have weight 0: insufficient data"
-    top = " + ".join(f"{_num(w)} × {s:.0f}" for _, w, s in parts)
-    bottom = " + ".join(_num(w) for _, w, _ in parts)
+    top = " + ".join(f"{_w(w)} × {s:.0f}" for _, w, s in parts)
+    bottom = " + ".join(_w(w) for _, w, _ in parts)
     exact = sum(w * s for _, w, s in parts) / sum(w for _, w, _ in parts)
     return f"({top}) ÷ ({bottom}) = {_num(exact)}, shown as {rank:.0f}"
 

@@ -65,6 +65,19 @@ class SignalRow:
     def counted(self) -> bool:
         return self.score is not None and self.weight > 0
 
+    @property
+    def score_text(self) -> str | None:
+        """The row's score as breakdowns and formulas print it: up to two decimals."""
+        return None if self.score is None else f"{self.score:.2f}".rstrip("0").rstrip(".")
+
+    @property
+    def source_host(self) -> str | None:
+        """The source's host name, as link text ("huggingface.co")."""
+        if not self.source:
+            return None
+        host = self.source.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return host.removeprefix("www.")
+
 
 # -- log-scaled counts -------------------------------------------------------------------
 

@@ -131,6 +131,22 @@ def replace_file(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Write a page into the staging folder as a new inode: unlinking first means a hard
+    link to the previous output is never written through. Folders are made only when
+    missing, since creating them dominates on slow disks."""
+    for _attempt in range(3):
+        try:
+            with open(path, "xb") as handle:
+                handle.write(data)
+            return
+        except FileExistsError:
+            path.unlink()
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(path, data)
+
+
 RenderPage = Callable[[PlannedPage], bytes]
 
 
@@ -142,7 +158,7 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
             data = render(page)
         except Exception as error:  # reported per page; the build then fails as a whole
             return page.output, _describe_failure(error)
-        replace_file(staging / page.output, data)
+        write_new(staging / page.output, data)
         return None
 
     failures = [f for f in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD) if f]

@@ -1,0 +1,157 @@
+"""The built site as a reader uses it, in a real headless Chromium, at the root and under /sub/path/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+AUDITED = {  # page name -> path under the base path
+    "home": "",
+    "entry": "models/lens-captioner/",
+    "comparison": "compare/lens-captioner-vs-quill-prompts/",
+    "methodology": "methodology/",
+    "search": "search/?q=caption",
+}
+
+
+def search_results(page) -> list[str]:
+    page.wait_for_selector(".search-status:not(:empty)", timeout=10_000)
+    return page.locator(".search-results li h2 a").all_inner_texts()
+
+
+def test_search_finds_the_entry_for_a_query(site, page):
+    page.goto(site.url("search/"))
+    page.fill("#search-q", "heliotrope")
+    titles = search_results(page)
+    assert titles and titles[0] == "Lens Captioner"
+    href = page.locator(".search-results li h2 a").first.get_attribute("href")
+    assert href == site.base_path + "models/lens-captioner/"
+    page.locator(".search-results li h2 a").first.click()
+    page.wait_for_url(site.url("models/lens-captioner/"))
+    assert page.locator("h1").inner_text() == "Lens Captioner"
+
+
+def test_search_honours_filters_and_sorts_by_rank(site, page):
+    page.goto(site.url("search/?q=caption"))
+    everything = search_results(page)
+    assert "Quill Prompts" in everything and "Lens Captioner" in everything
+
+    page.select_option("#search-kind", "Prompt")
+    page.wait_for_function("() => !document.querySelector('.search-results').textContent.includes('Lens Captioner')")
+    assert search_results(page) == ["Quill Prompts"]
+    assert "kind=Prompt" in page.url  # the state is in the address, so it can be shared
+
+    page.select_option("#search-kind", "")
+    page.fill("#search-q", "image")
+    page.select_option("#search-task", "Object detection")
+    page.wait_for_function("() => document.querySelector('.search-results').textContent.includes('Argus')")
+    titles = search_results(page)
+    assert "Argus Detector" in titles and "Quill Prompts" not in titles
+
+    page.goto(site.url("search/?kind=Model&sort=rank"))  # no query: every model, best first
+    page.wait_for_function("() => document.querySelectorAll('.search-results li').length === 3")
+    assert search_results(page) == ["Lens Captioner", "Vista VQA", "Argus Detector"]
+
+
+def test_search_page_without_javascript_offers_the_index_pages(site, chromium):
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url("search/"))
+    assert not page.locator("form.search-form").is_visible()
+    hrefs = page.locator(".browse a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    for path in ("models/", "prompts/", "compare/", "tasks/image-captioning/", "tasks/object-detection/"):
+        assert site.base_path + path in hrefs
+    context.close()
+
+
+def test_more_capabilities_expand(site, page):
+    page.goto(site.url("models/lens-captioner/"))
+    summary = page.locator("details.more-capabilities summary")
+    assert summary.inner_text() == "+2 more capabilities"
+    hidden = page.get_by_text("Alt text for the web", exact=True)
+    assert not hidden.is_visible()
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert hidden.is_visible()
+    summary.click()
+    assert not hidden.is_visible()
+
+
+def test_every_page_loads_cleanly_from_this_host_only(site, page):
+    problems: list[str] = []
+    origin = urlsplit(site.origin).netloc
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: problems.append(f"request to another host: {r.url}")
+            if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != origin else None)
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    paths = site.pages() + ["search/?q=caption&kind=Model"]
+    assert len(paths) > 15
+    for path in paths:
+        before = len(problems)
+        page.goto(site.url(path), wait_until="load")
+        if path.startswith("search/?"):
+            search_results(page)
+        problems[before:] = [f"{path}: {p}" for p in problems[before:]]
+    assert problems == []
+
+
+FOCUSABLE = """() => [...document.querySelectorAll(
+  'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])')]
+  .filter(el => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')"""
+
+
+@pytest.mark.parametrize("path", ["", "models/lens-captioner/", "compare/lens-captioner-vs-quill-prompts/", "search/?q=caption"])
+def test_keyboard_reaches_every_interactive_element(served_sites, page, path):
+    site = served_sites["root"]
+    page.goto(site.url(path))
+    if path.startswith("search/"):
+        search_results(page)
+    count = page.evaluate(f"() => ({FOCUSABLE})().map((el, i) => el.setAttribute('data-focus-id', i)).length")
+    assert count > 5
+    reached: list[str] = []
+    for _ in range(count + 5):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement && document.activeElement.getAttribute('data-focus-id')")
+        if focused is not None:
+            reached.append(focused)
+        visible = page.evaluate("""() => { const el = document.activeElement; if (!el || el === document.body) return true;
+            const box = el.getBoundingClientRect(); return box.width > 0 && box.height > 0; }""")
+        assert visible, "the focused element is invisible"
+    missing = sorted(set(map(str, range(count))) - set(reached), key=int)
+    labels = page.evaluate("ids => ids.map(i => document.querySelector(`[data-focus-id='${i}']`).outerHTML.slice(0, 120))", missing)
+    assert not missing, f"Tab never reaches: {labels}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_and_screenshots_are_saved(served_sites, chromium, scheme):
+    site = served_sites["root"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failures = {}
+    for width, height, device in ((1280, 900, "desktop"), (390, 844, "phone")):
+        context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=scheme,
+                                       device_scale_factor=1, is_mobile=device == "phone", has_touch=device == "phone")
+        page = context.new_page()
+        for name, path in AUDITED.items():
+            page.goto(site.url(path))
+            if name == "search":
+                search_results(page)
+            if name == "entry":
+                page.locator("details.more-capabilities summary").click()  # audit the expanded list too
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}-{device}.png"), full_page=True)
+            if device == "desktop":
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                                       ".map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary).slice(0, 5)}))")
+                if result:
+                    failures[f"{name} ({scheme})"] = result
+        context.close()
+    assert failures == {}

@@ -43,19 +43,28 @@ def serve_site(project: Project, *, host: str, port: int, output: Path | None, w
 
     handler = functools.partial(Handler, directory=str(output))
     server = http.server.ThreadingHTTPServer((host, port), handler)
+    changes = _watch(project) if watch else None
     click.echo(f"Serving {output} at http://{host}:{server.server_address[1]}{base_path} (Ctrl+C to stop)")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        if watch:
-            from watchfiles import watch as watch_changes
-
-            folders = [p for p in (project.content_dir, project.layouts_dir, project.assets_dir) if p.exists()]
-            for _changes in watch_changes(*folders, project.config_path):
-                _rebuild(project, output)
-        else:
+        if changes is None:
             thread.join()
+        for changed in changes or ():
+            if changed:
+                _rebuild(project, output)
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
+
+
+def _watch(project: Project):
+    """A stream of sets of changed paths; already watching when this returns, so no
+    change made after the "Serving" line is missed. Empty sets are heartbeats."""
+    from watchfiles import watch
+
+    folders = [p for p in (project.content_dir, project.layouts_dir, project.assets_dir) if p.exists()]
+    stream = watch(*folders, project.config_path, yield_on_timeout=True, rust_timeout=500)
+    next(stream)  # returns once the watcher runs (an empty set after the first timeout)
+    return stream

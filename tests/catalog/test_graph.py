@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from unfragile_ssg.catalog.enrich import build_catalog
+from unfragile_ssg.catalog.graph import build_graph, pagerank
+from unfragile_ssg.catalog.text import tfidf, top_candidates
+from unfragile_ssg.config import MatchSettings
+
+from .helpers import make_entry, random_entries, settings
+
+
+def test_pair_dots_equal_dense_cosines():
+    rng = random.Random(1)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(40)]
+    tf = tfidf(texts)
+    dense = np.zeros((tf.rows, len(tf.vocabulary)))
+    for r in range(tf.rows):
+        dense[r, tf.indices[tf.indptr[r]:tf.indptr[r + 1]]] = tf.data[tf.indptr[r]:tf.indptr[r + 1]]
+    a, b = np.triu_indices(tf.rows, 1)
+    assert np.allclose(tf.pair_dots(a, b), (dense[a] * dense[b]).sum(axis=1))
+    assert np.allclose(tf.pair_dots(b, a), (dense[a] * dense[b]).sum(axis=1))
+
+
+def test_curated_pairs_always_count_and_slugs_are_canonical():
+    entries = [make_entry("zeta", text="caption image", compare_with=["alpha"]),
+               make_entry("alpha", kind="prompts", tasks=["agents"], text="agent tool plan")]
+    graph = build_graph(entries, settings())
+    assert [(p.slug, p.curated) for p in graph.pairs] == [("alpha-vs-zeta", True)]
+
+
+def test_each_entry_keeps_its_k_strongest_neighbours_above_the_threshold():
+    entries = random_entries(random.Random(3), 60)
+    s = settings(match=MatchSettings(neighbours=2, threshold=0.3))
+    graph = build_graph([e for e in entries if not e.fields.compare_with], s)
+    found = [p for p in graph.pairs if not p.curated]
+    assert found and all(p.weight >= 0.3 for p in found)
+    degree: dict[str, int] = {}
+    for p in found:
+        assert p.a < p.b
+        degree[p.a] = degree.get(p.a, 0) + 1
+        degree[p.b] = degree.get(p.b, 0) + 1
+    # union of each side's top 2: nobody is kept by fewer than one side, so the total is at most 2 per entry
+    assert len(found) <= 2 * len(entries)
+
+
+def test_sketch_candidates_find_the_exact_neighbours():
+    entries = random_entries(random.Random(5), 300)
+    exact = build_graph(entries, settings(match=MatchSettings(candidates=1000)))
+    sketched = build_graph(entries, settings(match=MatchSettings(candidates=24)))
+    assert exact.exact and not sketched.exact
+    a, b = {p.slug for p in exact.pairs}, {p.slug for p in sketched.pairs}
+    assert len(a & b) / len(a) > 0.97
+
+
+def test_graph_does_not_depend_on_input_order():
+    entries = random_entries(random.Random(7), 80)
+    shuffled = entries[:]
+    random.Random(0).shuffle(shuffled)
+    one, two = build_graph(entries, settings()), build_graph(shuffled, settings())
+    assert one.pairs == two.pairs and one.scores == two.scores
+
+
+def test_match_graph_score_zero_when_isolated_and_100_at_the_centre():
+    pr, base = pagerank(4, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 1.0]), 0.85)
+    assert pr[3] == pytest.approx(base)
+    assert pr[0] > pr[1] > pr[3] and pr[1] == pytest.approx(pr[2])
+    entries = [make_entry("hub", compare_with=["x", "y"]), make_entry("x", text="x"), make_entry("y", text="y"),
+               make_entry("lonely", kind="prompts", tasks=["agents"], text="nothing shared")]
+    graph = build_graph(entries, settings(match=MatchSettings(neighbours=0)))
+    assert graph.scores["hub"] == 100 and graph.scores["lonely"] == 0 and 0 < graph.scores["x"] < 100
+
+
+def test_times_matched_counts_comparison_pages():
+    entries = random_entries(random.Random(11), 50)
+    catalog = build_catalog(type("P", (), {"settings": settings()})(), entries)
+    for e in entries:
+        assert catalog.times_matched(e.slug) == sum(e.slug in (p.a, p.b) for p in catalog.pairs)
+    assert len({p.slug for p in catalog.pairs}) == len(catalog.pairs)
+
+
+def test_top_candidates_excludes_self():
+    v = np.eye(5, dtype=np.float32) + 0.1
+    near = top_candidates(v, 2)
+    assert all(i not in row for i, row in enumerate(near))

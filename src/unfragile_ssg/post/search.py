@@ -24,6 +24,10 @@ BUNDLE = "pagefind"
 KEY_FILE = ".unfragile-search-key"
 INDEXED_VIEWS = ("entry", "compare")
 PAGEFIND_VERSION = "1.5.2"
+# not indexed: tables of numbers, navigation aids, and on comparison pages the capabilities,
+# which are searched on each entry's own page (else every comparison repeats its entries' hits)
+EXCLUDED = (".table-scroll", ".crumbs", ".next-step", ".edit", ".updated", ".comparison .sides .capabilities",
+            ".comparison .more-capabilities", ".compare-list .muted")
 
 
 def pagefind_command() -> list[str]:
@@ -38,7 +42,7 @@ def pagefind_command() -> list[str]:
 def search_key(pages) -> str:
     """Changes whenever an indexed page's content (or the site-wide inputs in its key) changes."""
     indexed = sorted((p.output, p.key) for p in pages if p.view in INDEXED_VIEWS)
-    return _digest("pagefind", PAGEFIND_VERSION, indexed)
+    return _digest("pagefind", PAGEFIND_VERSION, EXCLUDED, indexed)
 
 
 def previous_output(staging: Path) -> Path | None:
@@ -78,7 +82,8 @@ def _link_or_copy(source: str, target: str) -> None:
 def run_pagefind(folder: Path, timeout: float = 3600) -> float:
     """Index ``folder`` into ``folder/pagefind``; the seconds it took. Raises SiteError on failure."""
     started = time.perf_counter()
-    command = pagefind_command() + ["--site", str(folder), "--output-subdir", BUNDLE, "--silent"]
+    command = pagefind_command() + ["--site", str(folder), "--output-subdir", BUNDLE, "--silent",
+                                      "--exclude-selectors", ", ".join(EXCLUDED)]
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.SubprocessError) as error:

@@ -7,6 +7,10 @@ const selects = [...form.querySelectorAll("select")];
 const status = root.querySelector(".search-status");
 const list = root.querySelector(".search-results");
 const SHOWN = 20;
+// A comparison repeats the names of its two entries, so it outscores them on a name alone;
+// when the reader has not asked for comparisons, entries come first unless a comparison
+// matches far better (e.g. both names: "blip vs git").
+const COMPARISON_WEIGHT = 0.4;
 let pagefind = null;
 let latest = 0;
 
@@ -59,15 +63,30 @@ async function run() {
     status.textContent = "";
     return;
   }
-  const options = { filters };
-  if (sortBy) options.sort = { [sortBy]: "desc" };
-  const search = await pagefind.search(term || null, options);
-  if (ticket !== latest || !search) return; // a newer search has started
-  const found = await Promise.all(search.results.slice(0, SHOWN).map((r) => r.data()));
+  const results = await find(term || null, filters, sortBy);
+  if (ticket !== latest || !results) return; // a newer search has started
+  const found = await Promise.all(results.slice(0, SHOWN).map((r) => r.data()));
   if (ticket !== latest) return;
   list.replaceChildren(...found.map(item));
-  const count = search.results.length;
+  const count = results.length;
   status.textContent = count === 0 ? "No results." : count > SHOWN ? `${count} results, the first ${SHOWN} shown.` : `${count} result${count === 1 ? "" : "s"}.`;
+}
+
+async function find(term, filters, sortBy) {
+  if (sortBy || filters.kind) {
+    const options = { filters };
+    if (sortBy) options.sort = { [sortBy]: "desc" };
+    const search = await pagefind.search(term, options);
+    return search && search.results;
+  }
+  const [entries, pairs] = await Promise.all([
+    pagefind.search(term, { filters: { ...filters, kind: { not: "Comparison" } } }),
+    pagefind.search(term, { filters: { ...filters, kind: "Comparison" } }),
+  ]);
+  if (!entries || !pairs) return null;
+  const weight = new Map(pairs.results.map((r) => [r, COMPARISON_WEIGHT]));
+  const score = (r) => r.score * (weight.get(r) || 1);
+  return [...entries.results, ...pairs.results].sort((a, b) => score(b) - score(a));
 }
 
 let timer = 0;

@@ -178,7 +178,11 @@ class Captioner:
         pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
         n = pixels.shape[0]
         with torch.no_grad():
-            image_embeds = self.model.vision_model(pixel_values=pixels)[0]
+            # One image at a time through the vision tower (and the explaining pass below):
+            # batched matmuls round differently, and a result must not depend on which other
+            # images shared its batch, or the committed store would churn. Generation, where
+            # batching pays, runs the whole batch.
+            image_embeds = torch.cat([self.model.vision_model(pixel_values=pixels[i : i + 1])[0] for i in range(n)])
         prompt_ids = self._prompt_ids(decoding.prompt)
         input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
         image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
@@ -206,16 +210,17 @@ class Captioner:
                     end = i
                     break
             lengths.append(end)
-        maps = self.explain(sequences, image_embeds, lengths, method)
         results = []
         for i, row in enumerate(sequences.tolist()):
             ids = row[1 : lengths[i]]
+            own = sequences[i : i + 1, : min(len(row), lengths[i] + 1)]  # its tokens and end token
+            maps = self.explain(own, image_embeds[i : i + 1], [lengths[i]], method)[0]
             results.append(
                 RawCaption(
                     tokens=self.tokenizer.convert_ids_to_tokens(ids),
                     token_ids=ids,
                     prompt_tokens=start - 1,
-                    maps=maps[i, : len(ids)].astype(np.float32),
+                    maps=maps[: len(ids)].astype(np.float32),
                 )
             )
         return results

@@ -92,3 +92,54 @@ def save_random_blip(folder: Path, config=None, *, vocab: list[str] | None = Non
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+def write_site(root: Path, model: str | Path, images: dict[str, bytes], *, captions: dict | None = None,
+               entries: dict[str, list[str]] | None = None) -> Path:
+    """A minimal site with model entries whose samples are ``images`` (name -> bytes).
+
+    ``entries`` maps an entry slug to the image names it lists (default: one entry, all).
+    Returns the path of its ``unfragile.yaml``.
+    """
+    import yaml
+
+    root = Path(root)
+    media = root / "content" / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    for name, data in images.items():
+        (media / name).write_bytes(data)
+    settings = {
+        "title": "Test catalog",
+        "base_url": "https://example.org/",
+        "tasks": {"image-captioning": {"label": "Image captioning"}},
+        "captions": {"model": str(model), **(captions or {})},
+    }
+    config = root / "unfragile.yaml"
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    models = root / "content" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for slug, names in (entries or {"tiny-captioner": list(images)}).items():
+        front = {
+            "title": slug.replace("-", " ").title(), "summary": "A captioning model for tests.",
+            "publisher": "Tests", "license": "MIT", "pricing": "free", "tasks": ["image-captioning"],
+            "samples": [
+                {"image": f"../media/{n}", "credit": f"Photo {n}", "license": "CC0-1.0", "source": "https://example.org/photos"}
+                for n in names
+            ],
+        }
+        (models / f"{slug}.md").write_text("---\n" + yaml.safe_dump(front, sort_keys=False) + "---\nA model.\n", "utf-8")
+    return config
+
+
+def load_site(config: Path):
+    """The project and its valid entries (raises if the test site is invalid)."""
+    from ..config import load_project
+    from ..content.load import load_entries
+    from ..content.validate import validate_entries
+
+    project = load_project(config)
+    raws, problems = load_entries(project)
+    entries, invalid = validate_entries(project, raws)
+    if problems or invalid:
+        raise AssertionError("\n".join(map(str, problems + invalid)))
+    return project, entries

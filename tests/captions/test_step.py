@@ -1,0 +1,232 @@
+"""The captioning step end to end on a tiny random-weight BLIP loaded like the real model."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from unfragile_ssg.captions.command import run_captions_command
+from unfragile_ssg.captions.step import caption_entries, prune_store
+from unfragile_ssg.errors import SiteError
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def test_end_to_end(make_site, store_files):
+    project, entries = make_site()
+    report = caption_entries(project, entries)
+    assert (report.hits, report.misses, report.computed) == (0, 3, 3)
+    assert report.warnings == []
+    views = report.samples["tiny-captioner"]
+    assert [v.credit for v in views] == ["Photo wide.jpg", "Photo tall.png", "Photo cat.jpg"]
+    for view in views:
+        assert view.captioned and view.caption and view.alt == view.caption
+        assert view.words and all(w.heatmap for w in view.words)
+        assert view.caption.replace(" ", "") == "".join(w.text for w in view.words).replace(" ", "")
+        assert view.heatmap and view.image and view.image.startswith("captions/images/")
+        assert "local folder" in view.model and view.decoding.startswith("greedy decoding")
+        assert "gradient-weighted" in view.method
+        shown = Image.open(report.files[view.image])
+        assert shown.size == (view.width, view.height)
+        for word in view.words:
+            assert word.heatmap.startswith(f"captions/{view.key}/w")
+            overlay = Image.open(report.files[word.heatmap])
+            assert overlay.format == "WEBP" and overlay.size == shown.size
+    wide, tall = views[0], views[1]
+    assert wide.width == 160 and wide.height == 80 and tall.width == 80 and tall.height == 160
+    assert set(report.files) == {v.image for v in views} | {v.heatmap for v in views} | {w.heatmap for v in views for w in v.words}
+    assert all(path.is_file() for path in report.files.values())
+    assert "models.json" in store_files(project)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"decoding": "greedy"},
+        {"decoding": "beam", "num_beams": 3},
+        {"decoding": "sample", "top_p": 0.8, "seed": 7},
+        {"decoding": "greedy", "heatmap": "attention"},
+        {"decoding": "beam", "num_beams": 2, "heatmap": "attention", "batch_size": 1},
+    ],
+    ids=["greedy", "beam", "sample", "greedy-attention", "beam-attention-batch1"],
+)
+def test_every_decoding_mode(make_site, settings, photos):
+    project, entries = make_site(images={"cat.jpg": photos["cat.jpg"], "wide.jpg": photos["wide.jpg"]}, min_new_tokens=3, **settings)
+    report = caption_entries(project, entries)
+    assert report.computed == 2 and not report.warnings
+    for view in report.samples["tiny-captioner"]:
+        assert view.caption and len(view.words) >= 1
+        assert all(Image.open(report.files[w.heatmap]).size == (view.width, view.height) for w in view.words)
+    summary = report.samples["tiny-captioner"][0].decoding
+    assert {"greedy": "greedy decoding", "beam": "beam search with", "sample": "nucleus sampling (top-p 0.8, seed 7)"}[settings["decoding"]] in summary
+
+
+def test_prompt_words_are_shown_without_heatmaps(make_site, photos):
+    project, entries = make_site(images={"cat.jpg": photos["cat.jpg"]}, prompt="a picture of", min_new_tokens=2)
+    view = caption_entries(project, entries).samples["tiny-captioner"][0]
+    assert view.caption.startswith("a picture of ")
+    assert [(w.text, w.prompt, w.heatmap) for w in view.words[:3]] == [("a", True, None), ("picture", True, None), ("of", True, None)]
+    assert all(w.heatmap for w in view.words[3:]) and len(view.words) > 3
+
+
+def test_store_hits_and_misses(make_site, photos):
+    project, entries = make_site()
+    assert caption_entries(project, entries).computed == 3
+    again = caption_entries(project, entries)
+    assert (again.hits, again.misses, again.computed) == (3, 0, 0)
+    # a setting that changes the result is a miss; one that does not (batch size) is a hit
+    assert caption_entries(project, entries, overrides={"batch_size": 1}).hits == 3
+    changed = caption_entries(project, entries, overrides={"decoding": "beam", "num_beams": 2})
+    assert (changed.hits, changed.computed) == (0, 3)
+    # a changed image misses alone
+    (project.content_dir / "media" / "cat.jpg").write_bytes(photos["cat.jpg"] + b"\0")
+    _, entries = make_site_reload(project)
+    partial = caption_entries(project, entries)
+    assert (partial.hits, partial.computed) == (2, 1)
+
+
+def make_site_reload(project):
+    from unfragile_ssg.captions.testing import load_site
+
+    return load_site(project.config_path)
+
+
+def test_same_input_same_bytes(make_site, store_files):
+    first, entries_a = make_site(folder="a")
+    second, entries_b = make_site(folder="b")
+    caption_entries(first, entries_a)
+    caption_entries(second, entries_b)
+    a, b = store_files(first), store_files(second)
+    assert a == b and len(a) > 10
+
+
+def test_cached_rebuild_never_imports_torch(make_site):
+    project, entries = make_site()
+    caption_entries(project, entries)
+    probe = (
+        "import sys, json\n"
+        f"sys.path.insert(0, {str(SRC)!r})\n"
+        "from unfragile_ssg.captions.testing import load_site\n"
+        "from unfragile_ssg.captions.step import caption_entries\n"
+        f"project, entries = load_site({str(project.config_path)!r})\n"
+        "report = caption_entries(project, entries)\n"
+        "print(json.dumps({'hits': report.hits, 'computed': report.computed, 'files': len(report.files),"
+        " 'heavy': sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert result["hits"] == 3 and result["computed"] == 0 and result["files"] > 6
+
+
+@pytest.mark.parametrize("damage", ["truncate-overlay", "delete-overlay", "garbage-json", "truncate-json", "truncate-photo"])
+def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
+    project, entries = make_site()
+    caption_entries(project, entries)
+    before = store_files(project)
+    root = project.caption_store
+    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    if damage == "truncate-overlay":
+        path = key / "w00.webp"
+        path.write_bytes(path.read_bytes()[:40])
+    elif damage == "delete-overlay":
+        (key / "all.webp").unlink()
+    elif damage == "garbage-json":
+        (key / "result.json").write_bytes(b"\x00\xffnot json")
+    elif damage == "truncate-json":
+        path = key / "result.json"
+        path.write_bytes(path.read_bytes()[:50])
+    else:
+        photo = next((root / "images").iterdir())
+        photo.write_bytes(photo.read_bytes()[:60])
+    report = caption_entries(project, entries)
+    assert not report.warnings
+    assert report.computed == (0 if damage == "truncate-photo" else 1)
+    assert store_files(project) == before  # repaired to the same bytes
+
+
+def test_model_that_cannot_be_loaded(make_site, monkeypatch):
+    project, entries = make_site(model="./no-such-model-folder/")
+    report = caption_entries(project, entries)
+    assert report.computed == 0 and report.misses == 3
+    [warning] = report.warnings
+    assert warning.severity == "warning" and warning.path == "unfragile.yaml"
+    assert "no-such-model-folder" in warning.message and "does not exist" in warning.message
+    assert "fix captions.model in unfragile.yaml" in warning.message
+    views = report.samples["tiny-captioner"]
+    assert all(v.image and not v.captioned and v.words == () for v in views)  # shown without captions
+    assert views[0].alt == "Sample image 1 (Photo wide.jpg)"
+    with pytest.raises(SiteError, match="does not exist"):
+        caption_entries(project, entries, strict=True)
+
+
+def test_hub_model_offline(make_site, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    project, entries = make_site(model="unfragile-tests/not-a-real-model")
+    [warning] = caption_entries(project, entries).warnings
+    assert "could not load the captioning model 'unfragile-tests/not-a-real-model'" in warning.message
+    assert "hf download unfragile-tests/not-a-real-model" in warning.message
+
+
+def test_check_mode_reads_only(make_site):
+    project, entries = make_site()
+    report = caption_entries(project, entries, compute=False)
+    assert not project.caption_store.exists()
+    [warning] = report.warnings
+    assert "run `unfragile captions`" in warning.message
+    assert all(v.image is None and not v.captioned for v in report.samples["tiny-captioner"])
+
+
+def test_bad_images_do_not_lose_the_others(make_site, photos):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(buffer, "JPEG")
+    images = dict(photos, **{"broken.jpg": buffer.getvalue()[:200], "notes.png": b"just some text\n"})
+    project, entries = make_site(images=images)
+    report = caption_entries(project, entries)
+    assert report.computed == 3
+    errors = {p.path: p.message for p in report.errors}
+    assert set(errors) == {"content/media/broken.jpg", "content/media/notes.png"}
+    assert "truncated or damaged" in errors["content/media/broken.jpg"]
+    assert "not an image" in errors["content/media/notes.png"]
+    assert "content/models/tiny-captioner.md" in errors["content/media/broken.jpg"]
+    views = {v.source_path: v for v in report.samples["tiny-captioner"]}
+    assert views["content/media/broken.jpg"].image is None and views["content/media/broken.jpg"].problem
+    assert views["content/media/cat.jpg"].captioned
+    with pytest.raises(SiteError) as caught:
+        caption_entries(project, entries, strict=True)
+    assert "content/media/broken.jpg:0:0: " in str(caught.value)
+
+
+def test_prune_removes_only_what_no_entry_uses(make_site, store_files, photos):
+    project, entries = make_site(entries={"one": ["wide.jpg"], "two": ["cat.jpg", "tall.png"]})
+    caption_entries(project, entries)
+    (project.caption_store / "README.md").write_text("kept\n")
+    keep = [e for e in entries if e.slug == "one"]
+    assert prune_store(project, keep) == 4  # two results and two photographs
+    left = store_files(project)
+    assert "README.md" in left and "models.json" in left
+    assert caption_entries(project, keep).hits == 1
+    assert prune_store(project, keep) == 0
+
+
+def test_captions_command(make_site, capsys):
+    project, _ = make_site()
+    assert run_captions_command(project, prune=True, strict=False, overrides={"batch_size": 2}) == 0
+    err = capsys.readouterr().err
+    assert "3/3 images" in err and "images/s" in err and "left" in err
+    assert "3/3 sample images captioned (0 from the store, 3 computed)" in err
+    assert "pruned 0 unused item(s)" in err
+    assert run_captions_command(project, prune=False, strict=False, overrides={"decoding": "nonsense"}) == 1
+    assert "decoding" in capsys.readouterr().err
+
+
+def test_invalid_override_is_a_site_error(make_site):
+    project, entries = make_site()
+    with pytest.raises(SiteError, match="batch_size"):
+        caption_entries(project, entries, overrides={"batch_size": 0})

@@ -127,6 +127,9 @@ class Resolver:
             page_url = self.base_path + (page[: -len("index.html")] if page.endswith("index.html") else page)
             absolute = posixpath.join(posixpath.dirname(page_url) + "/", path)
         absolute = unquote(absolute)
+        trailing = absolute.endswith("/") or absolute.endswith("/.") or absolute.endswith("/..")
+        absolute = posixpath.normpath(absolute)
+        absolute = absolute + "/" if trailing and not absolute.endswith("/") else absolute
         if not (absolute + "/").startswith(self.base_path):
             return None, f"points outside the site's base path {self.base_path}"
         relative = posixpath.normpath(absolute[len(self.base_path) :]) if absolute[len(self.base_path) :] else ""

@@ -64,6 +64,7 @@ def reuse_index(previous: Path | None, folder: Path, key: str) -> bool:
     except OSError:
         return False
     target = folder / BUNDLE
+    shutil.rmtree(target, ignore_errors=True)  # the write stage may leave its empty folders
     try:
         shutil.copytree(old, target, copy_function=_link_or_copy)
     except OSError:

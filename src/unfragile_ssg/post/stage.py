@@ -42,6 +42,12 @@ def content_dates(post: PostInput) -> dict:
     return dates if dates is not None else git_dates(post.project.root)
 
 
+def write_new(path: Path, text: str) -> None:
+    """A new file: the staging folder may hold hard links to the published site's files."""
+    path.unlink(missing_ok=True)
+    path.write_text(text, "utf-8")
+
+
 def post_process(post: PostInput) -> list[Problem]:
     """Warnings found after rendering; raises SiteError when the build must fail."""
     project, folder = post.project, post.folder
@@ -50,11 +56,10 @@ def post_process(post: PostInput) -> list[Problem]:
     started = time.perf_counter()
     dates = content_dates(post)
 
-    (folder / SITEMAP_PATH).write_text(sitemap_xml(post.pages, linker.absolute, dates), "utf-8")
-    (folder / ROBOTS_PATH).write_text(robots_txt(linker.absolute(SITEMAP_PATH)), "utf-8")
+    write_new(folder / SITEMAP_PATH, sitemap_xml(post.pages, linker.absolute, dates))
+    write_new(folder / ROBOTS_PATH, robots_txt(linker.absolute(SITEMAP_PATH)))
     entries = post.context.catalog.entries
-    feed = atom_feed(settings, entries, lambda e: entry_path(e.kind, e.slug), linker.absolute, dates)
-    (folder / FEED_PATH).write_text(feed, "utf-8")
+    write_new(folder / FEED_PATH, atom_feed(settings, entries, lambda e: entry_path(e.kind, e.slug), linker.absolute, dates))
     post.timings["sitemap, robots, feed"] = time.perf_counter() - started
 
     sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}

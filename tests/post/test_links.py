@@ -1,0 +1,83 @@
+"""The link checker: parsing, resolving under a base path, fragments, and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from unfragile_ssg.post.links import check_links, find_broken, parse_page
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
+def test_parse_page_finds_links_srcset_candidates_and_ids() -> None:
+    page = parse_page(
+        b'<a href="/a/">x</a><img src="i.png" srcset="i-1x.png 1x, i-2x.png 2x">'
+        b"<h2 id='top-part'>t</h2><a name=\"old\"></a><meta name=\"description\" content=\"d\">"
+        b'<a href="/a/?x=1&amp;y=2">again</a><a href="/a/">dup</a>'
+    )
+    assert page.links == ["/a/", "i.png", "i-1x.png", "i-2x.png", "/a/?x=1&y=2"]
+    assert page.ids == {"top-part", "old"}
+
+
+@pytest.mark.parametrize("base", ["/", "/sub/path/"])
+def test_resolves_pretty_urls_relative_links_and_fragments(tmp_path: Path, base: str) -> None:
+    write(tmp_path, {
+        "index.html": f'<a href="{base}models/x/">x</a><a href="{base}models/x/#scores">s</a><a href="{base}feed.xml">f</a>'
+                      f'<a href="https://example.org/">e</a><a href="mailto:a@b.c">m</a><a href="#main">m</a><main id="main"></main>',
+        "models/x/index.html": '<h2 id="scores">S</h2><a href="../../">home</a><a href="../y">y</a><img src="pic.png">'
+                               '<a href="?page=2">q</a>',
+        "models/y/index.html": "",
+        "models/x/pic.png": "",
+        "feed.xml": "<feed/>",
+    })
+    assert find_broken(tmp_path, base) == []
+
+
+def test_reports_missing_files_fragments_and_links_outside_the_base(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "index.html": '<a href="/sub/path/nowhere/">a</a><a href="/sub/path/models/x/#nope">b</a>'
+                      '<a href="/elsewhere/">c</a><a href="#gone">d</a><a href="../../../..">e</a><a href="javascript:void(0)">j</a>',
+        "models/x/index.html": '<h2 id="scores">S</h2>',
+    })
+    broken = {(b.page, b.link): b.reason for b in find_broken(tmp_path, "/sub/path/")}
+    assert broken == {
+        ("index.html", "/sub/path/nowhere/"): "no such file in the output",
+        ("index.html", "/sub/path/models/x/#nope"): "no element with id 'nope' on models/x/index.html",
+        ("index.html", "/elsewhere/"): "points outside the site's base path /sub/path/",
+        ("index.html", "#gone"): "no element with id 'gone' on index.html",
+        ("index.html", "../../../.."): "points outside the site's base path /sub/path/",
+        ("index.html", "javascript:void(0)"): "uses a javascript: URL",
+    }
+
+
+def test_message_names_page_link_and_source_file_at_its_line(tmp_path: Path) -> None:
+    site = tmp_path / "out"
+    write(site, {"compare/a-vs-b/index.html": '<a href="/missing/">m</a>'})
+    write(tmp_path, {"content/models/a.md": "---\ntitle: A\n---\n", "content/models/b.md": "---\ntitle: B\n---\nSee [it](/missing/).\n"})
+    sources = {"compare/a-vs-b/index.html": ("content/models/a.md", "content/models/b.md")}
+    problems, _ = check_links(site, "/", sources, root=tmp_path)
+    assert [str(p) for p in problems] == [
+        "content/models/b.md:4:10: broken link on compare/a-vs-b/index.html: '/missing/' no such file in the output "
+        "(source: content/models/a.md, content/models/b.md)"
+    ]
+    assert problems[0].severity == "warning"
+    strict, _ = check_links(site, "/", sources, root=tmp_path, strict=True)
+    assert strict[0].severity == "error"
+
+
+def test_parallel_parse_matches_serial(tmp_path: Path, monkeypatch) -> None:
+    from unfragile_ssg.post import links
+
+    files = {f"p{i}/index.html": f'<a href="/p{(i + 1) % 50}/#h{i}">n</a><h2 id="h{i}">x</h2>' for i in range(50)}
+    write(tmp_path, files)
+    serial = links.parse_site(tmp_path, jobs=1)
+    monkeypatch.setattr(links, "PARALLEL_PAGES", 10)
+    assert links.parse_site(tmp_path, jobs=2) == serial
+    assert len(find_broken(tmp_path, "/", serial)) == 50  # each links to the next page's missing id

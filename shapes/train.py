@@ -28,7 +28,7 @@ LR = 1e-3
 WARMUP = 200
 WEIGHT_DECAY = 0.01
 CLIP = 1.0
-THREADS = 2
+THREADS = 1  # two threads spin-wait badly when other jobs share the 2 cores (measured: 4x slower)
 MAX_LEN = 10  # [DEC] + 8 words + [SEP]
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
@@ -41,7 +41,7 @@ def build_config():
         vocab_size=len(sc.VOCAB),
         hidden_size=96,
         encoder_hidden_size=96,
-        intermediate_size=384,
+        intermediate_size=192,
         num_hidden_layers=2,
         num_attention_heads=4,
         max_position_embeddings=16,
@@ -53,7 +53,7 @@ def build_config():
     )
     vision = dict(
         hidden_size=96,
-        intermediate_size=384,
+        intermediate_size=192,
         num_hidden_layers=3,
         num_attention_heads=4,
         image_size=sc.SIZE,
@@ -101,12 +101,12 @@ def learning_rate(step: int, steps: int = STEPS) -> float:
     return LR * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100) -> dict:
+def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100, threads: int = THREADS) -> dict:
     import torch
     from safetensors.torch import save_file  # noqa: F401  (save_pretrained needs it)
     from transformers import BlipForConditionalGeneration
 
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     config = build_config()
@@ -159,7 +159,7 @@ def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100)
         "warmup": WARMUP,
         "weight_decay": WEIGHT_DECAY,
         "clip": CLIP,
-        "threads": THREADS,
+        "threads": threads,
         "parameters": params,
         "final_loss": sum(losses[-100:]) / min(100, len(losses)),
         "wall_s": round(wall, 1),
@@ -168,8 +168,56 @@ def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100)
         "transformers": __import__("transformers").__version__,
         "python": platform.python_version(),
     }
-    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_record(out, record)
     return record
+
+
+TRAINING_MD = "TRAINING.md"
+SCORES_BEGIN, SCORES_END = "<!-- scores: written by shapes.evaluate -->", "<!-- end of scores -->"
+
+
+def write_record(out: Path, record: dict) -> None:
+    """``TRAINING.md``: how the weights were made. Markdown on purpose: the project's model
+    identity hashes a folder's .json/.safetensors/.txt files, and a file that holds a wall
+    time (or scores that an evaluation change rewrites) must not change the model's identity."""
+    scores = ""
+    path = out / TRAINING_MD
+    if path.exists():
+        text = path.read_text("utf-8")
+        if SCORES_BEGIN in text and SCORES_END in text:
+            scores = text[text.index(SCORES_BEGIN) : text.index(SCORES_END) + len(SCORES_END)]
+    body = f"""# The shapes captioner: how it was made
+
+A BLIP-architecture captioner (`BlipForConditionalGeneration`) trained from random weights on
+generated scenes of one or two shapes (`shapes/scenes.py`), to give the project's heatmap code a
+ground truth: in these scenes we know where every named object is.
+
+Made by
+
+    .venv/bin/python -m shapes.train --out shapes/model
+
+- Architecture: vision encoder hidden 96, 3 layers, 4 heads, patch 16 on 128x128 images (an 8x8
+  grid), MLP 192, `initializer_range` 0.02; text decoder hidden 96, 2 layers, 4 heads, MLP 192, cross-attention to
+  the 65 image positions (CLS + 64 patches); {record["parameters"]:,} parameters.
+- Vocabulary: {len(sc.VOCAB)} tokens, one per word (`{' '.join(sc.VOCAB)}`), through
+  `BertTokenizer(vocab=...)`; the decoder starts from `[DEC]` and stops at `[SEP]`, exactly as
+  `generate()` runs it.
+- Data: a fresh batch of {record["batch"]} scenes per step from `numpy.random.default_rng({record["seed"]})`
+  ({record["steps"] * record["batch"]:,} scenes in all); held-out scenes use other seeds.
+- Optimiser: AdamW, learning rate {record["lr"]:g} with {record["warmup"]} warm-up steps then cosine
+  decay to 0, weight decay {record["weight_decay"]:g} (not on biases and norms), gradient clipping at
+  {record["clip"]:g}; {record["steps"]:,} steps, a fixed count (a time budget would not be reproducible).
+- Determinism: `torch.manual_seed({record["seed"]})`, `torch.use_deterministic_algorithms(True)`,
+  {record["threads"]} threads. Two runs gave bit-identical weights on the same machine.
+
+## This run
+
+```json
+{json.dumps(record, indent=2)}
+```
+
+"""
+    path.write_text(body + (scores or f"{SCORES_BEGIN}\n(not evaluated yet: .venv/bin/python -m shapes.evaluate)\n{SCORES_END}") + "\n", "utf-8")
 
 
 def main(argv=None) -> None:
@@ -177,8 +225,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path("shapes/model"))
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--threads", type=int, default=THREADS, help="torch CPU threads (recorded; see TRAINING.md)")
     args = parser.parse_args(argv)
-    record = train(args.out, args.steps, args.seed)
+    record = train(args.out, args.steps, args.seed, threads=args.threads)
     print(json.dumps(record, indent=2))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -54,8 +55,8 @@ def test_captioned_samples(make_site):
         assert str(escape(s.decoding)) in html and s.method in html
     assert html.count("whole caption") == len(samples)
     assert '<script src="/sub/assets/heatmap.js" defer></script>' in html
-    text = re.sub(r"<[^>]+>", "", html)
-    assert samples[0].caption in " ".join(text.split())  # words read as one sentence
+    caption = re.search(r'<p class="sample-caption"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert unescape(re.sub(r"<[^>]+>", "", caption)) == "Caption: " + samples[0].caption  # one sentence
 
 
 def test_uncaptioned_samples(make_site):

@@ -125,7 +125,11 @@ def caption_words(raw, special: set[str]) -> tuple[list[str], list[int]]:
 
 
 def load(model: Path):
+    import torch
+
     from unfragile_ssg.captions.model import load_captioner, resolve_model
+
+    torch.set_num_threads(1)  # as in training: two threads crawl when the cores are shared
 
     model = Path(model).resolve()
     try:  # named as the site names it (relative to the site root) when inside the project
@@ -146,9 +150,6 @@ def site_decoding():
 
 def evaluate(model: Path = MODEL, n: int = SCENES, seed: int = HELD_OUT_SEED, batch: int = 50,
              captioner=None) -> dict:
-    import torch
-
-    torch.set_num_threads(2)
     started = time.perf_counter()
     captioner = captioner or load(model)
     decoding = site_decoding()

@@ -146,3 +146,38 @@ def box_cells(box, widen: float = PATCH / 2) -> np.ndarray:
     cols = (centres >= x0 - widen) & (centres <= x1 + widen)
     rows = (centres >= y0 - widen) & (centres <= y1 + widen)
     return rows[:, None] & cols[None, :]
+
+
+SAMPLE_SEED = 20_260_602  # the catalog's sample scenes: held out from training and evaluation
+SAMPLES = (2, 1, 2, 2, 1, 2)  # objects per sample scene
+
+
+def sample_scenes() -> list[Scene]:
+    """The sample scenes shown on the shapes captioner's page, in order."""
+    rng = np.random.default_rng(SAMPLE_SEED)
+    return [make_scene(rng, count) for count in SAMPLES]
+
+
+def sample_name(i: int, scene: Scene) -> str:
+    return f"scene-{i + 1}.png"
+
+
+def write_samples(folder) -> list:
+    """Write the sample scenes as PNG files (and nothing else) into ``folder``."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, scene in enumerate(sample_scenes()):
+        path = folder / sample_name(i, scene)
+        scene.image.save(path, "PNG", optimize=False, compress_level=9)
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in write_samples(sys.argv[1] if len(sys.argv) > 1 else "content/media/shapes"):
+        print(written)

@@ -85,3 +85,20 @@ def test_the_site_works_under_a_sub_path(basic_site: Path, tmp_path: Path) -> No
     page = (tmp_path / "out" / "search/index.html").read_text("utf-8")
     assert 'data-bundle="/sub/path/pagefind/pagefind.js"' in page and 'data-base="/sub/path/"' in page
     assert "https://example.org/sub/path/sitemap.xml" in (tmp_path / "out" / "robots.txt").read_text("utf-8")
+
+
+def test_link_check_parses_only_pages_that_changed(basic_site: Path, tmp_path: Path, monkeypatch) -> None:
+    from unfragile_ssg.post import links
+
+    out = tmp_path / "out"
+    build(basic_site, out, search=False)
+    read: list[str] = []
+    real = links._parse_file
+    monkeypatch.setattr(links, "_parse_file", lambda path: read.append(path) or real(path))
+    build(basic_site, out, search=False)
+    assert read == []
+    entry = basic_site.parent / "content" / "prompts" / "beta-prompts.md"
+    entry.write_text(entry.read_text("utf-8") + "\nSee [nothing](../nowhere/).\n", "utf-8")
+    result = build(basic_site, out, search=False)
+    assert any(p.endswith("prompts/beta-prompts/index.html") for p in read)
+    assert any("'../nowhere/'" in w.message for w in result.warnings)

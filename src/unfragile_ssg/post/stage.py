@@ -6,6 +6,7 @@ link check over every page, then the Pagefind search index.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,12 @@ def content_dates(post: PostInput) -> dict:
     return dates if dates is not None else git_dates(post.project.root)
 
 
+def link_cache(project, folder: Path) -> Path:
+    """One cache of parsed pages per output folder (the staging folder is named after it)."""
+    name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return project.cache_dir / "links" / f"{name}.pickle"
+
+
 def write_new(path: Path, text: str) -> None:
     """A new file: the staging folder may hold hard links to the published site's files."""
     path.unlink(missing_ok=True)
@@ -63,8 +70,10 @@ def post_process(post: PostInput) -> list[Problem]:
     post.timings["sitemap, robots, feed"] = time.perf_counter() - started
 
     sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}
+    keys = {page.output: page.key for page in post.pages}
     problems, link_timings = check_links(
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
+        cache=link_cache(project, folder), keys=keys,
     )
     post.timings.update(link_timings)
     if post.strict and problems:

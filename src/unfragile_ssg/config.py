@@ -157,21 +157,30 @@ class MatchSettings(Strict):
 
 
 class CaptionSettings(Strict):
-    """The build-time captioning step (BLIP through transformers)."""
+    """The build-time captioning step (BLIP through transformers); see ``unfragile captions``."""
 
-    model: str = "Salesforce/blip-image-captioning-base"
-    revision: str | None = None
+    model: str = Field("Salesforce/blip-image-captioning-base", description="Hub id, or a local folder written by save_pretrained (relative to the site).")
+    revision: str | None = Field(None, description="Hub revision (a commit is best: it is part of the caption store's key).")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: int = Field(4, ge=1, le=256)
-    decoding: Literal["greedy", "beam", "sample"] = "greedy"
-    num_beams: int = Field(3, ge=1, le=16)
-    top_p: float = Field(0.9, gt=0, le=1)
-    seed: int = 0
+    batch_size: int = Field(4, ge=1, le=256, description="Images generated together (results do not depend on it).")
+    decoding: Literal["greedy", "beam", "sample"] = Field("greedy", description="greedy, beam search, or nucleus sampling.")
+    num_beams: int = Field(3, ge=1, le=16, description="Beam width, for decoding: beam.")
+    top_p: float = Field(0.9, gt=0, le=1, description="Nucleus size, for decoding: sample.")
+    seed: int = Field(0, description="Random seed, for decoding: sample (each image is seeded alone).")
     max_new_tokens: int = Field(30, ge=1, le=200)
     min_new_tokens: int = Field(1, ge=0, le=200)
-    prompt: str | None = None
-    heatmap: Literal["gradcam", "attention"] = "gradcam"
+    prompt: str | None = Field(None, description="Conditional captioning prefix, e.g. 'a picture of'.")
+    heatmap: Literal["gradcam", "attention"] = Field(
+        "gradcam", description="gradcam: gradient-weighted cross-attention; attention: raw cross-attention, mean over heads and layers."
+    )
+    colormap: Literal["viridis", "inferno"] = Field("viridis", description="Perceptually uniform colormap of the heatmaps.")
     store: str = Field("captions", description="Folder of the caption store, relative to the site.")
+
+    @model_validator(mode="after")
+    def _token_range(self) -> "CaptionSettings":
+        if self.min_new_tokens > self.max_new_tokens:
+            raise ValueError("min_new_tokens must not be larger than max_new_tokens")
+        return self
 
 
 class Settings(Strict):

@@ -152,7 +152,7 @@ class _Context:
         self.ref = ref
         self.decoding = decoding_of(settings)
         self.algorithm, self.method_text = hm.ALGORITHMS[settings.heatmap]
-        self.colormap = getattr(settings, "colormap", "viridis")
+        self.colormap = settings.colormap
         self.render = f"{hm.RENDER_VERSION}:{self.colormap}"
 
     def key(self, image_sha: str) -> str:

@@ -84,6 +84,9 @@ def test_store_hits_and_misses(make_site, photos):
     assert caption_entries(project, entries, overrides={"batch_size": 1}).hits == 3
     changed = caption_entries(project, entries, overrides={"decoding": "beam", "num_beams": 2})
     assert (changed.hits, changed.computed) == (0, 3)
+    recoloured = caption_entries(project, entries, overrides={"colormap": "inferno"})
+    assert (recoloured.hits, recoloured.computed) == (0, 3)
+    assert caption_entries(project, entries).hits == 3  # the first results are still there
     # a changed image misses alone
     (project.content_dir / "media" / "cat.jpg").write_bytes(photos["cat.jpg"] + b"\0")
     _, entries = make_site_reload(project)

@@ -23,7 +23,7 @@ from .store import CaptionStore, make_key, sha256
 
 OUTPUT_PREFIX = "captions"
 OVERRIDABLE = ("model", "revision", "device", "batch_size", "decoding", "num_beams", "top_p", "seed",
-               "max_new_tokens", "min_new_tokens", "prompt", "heatmap")
+               "max_new_tokens", "min_new_tokens", "prompt", "heatmap", "colormap")
 NO_SPACE_BEFORE = set(",.!?;:%)'")
 NO_SPACE_AFTER = set("('")
 

@@ -81,3 +81,29 @@ def test_parallel_parse_matches_serial(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(links, "PARALLEL_PAGES", 10)
     assert links.parse_site(tmp_path, jobs=2) == serial
     assert len(find_broken(tmp_path, "/", serial)) == 50  # each links to the next page's missing id
+
+
+def test_external_links_are_checked_only_when_asked(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    served = tmp_path / "served"
+    write(served, {"ok.html": "fine"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        origin = f"http://127.0.0.1:{server.server_port}"
+        site = tmp_path / "out"
+        write(site, {"index.html": f'<a href="{origin}/ok.html">ok</a><a href="{origin}/gone.html#x">gone</a>'})
+        assert check_links(site, "/", {})[0] == []
+        problems, timings = check_links(site, "/", {}, external=True)
+        assert [p.message for p in problems] == [f"broken link on index.html: '{origin}/gone.html' external link failed: HTTP 404"]
+        assert "links: external" in timings
+    finally:
+        server.shutdown()
+        server.server_close()

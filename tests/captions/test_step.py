@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,12 +172,26 @@ def test_model_that_cannot_be_loaded(make_site, monkeypatch):
         caption_entries(project, entries, strict=True)
 
 
-def test_hub_model_offline(make_site, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    project, entries = make_site(model="unfragile-tests/not-a-real-model")
-    [warning] = caption_entries(project, entries).warnings
-    assert "could not load the captioning model 'unfragile-tests/not-a-real-model'" in warning.message
-    assert "hf download unfragile-tests/not-a-real-model" in warning.message
+def test_hub_model_offline_fails_fast_without_torch(make_site):
+    """A hub model that is neither cached nor reachable is reported before torch is imported."""
+    project, _ = make_site(model="unfragile-tests/not-a-real-model")
+    probe = (
+        "import sys, json, time\n"
+        f"sys.path.insert(0, {str(SRC)!r})\n"
+        "from unfragile_ssg.captions.testing import load_site\n"
+        "from unfragile_ssg.captions.step import caption_entries\n"
+        f"project, entries = load_site({str(project.config_path)!r})\n"
+        "t = time.perf_counter(); report = caption_entries(project, entries)\n"
+        "print(json.dumps({'warnings': [p.message for p in report.warnings], 'seconds': time.perf_counter() - t,"
+        " 'torch': 'torch' in sys.modules, 'captioned': sum(v.captioned for v in report.samples['tiny-captioner'])}))\n"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, env=env).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    [message] = result["warnings"]
+    assert "could not load the captioning model 'unfragile-tests/not-a-real-model'" in message
+    assert "HF_HUB_OFFLINE" in message and "hf download unfragile-tests/not-a-real-model" in message
+    assert result["torch"] is False and result["captioned"] == 0 and result["seconds"] < 10
 
 
 def test_check_mode_reads_only(make_site):

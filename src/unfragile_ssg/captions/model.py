@@ -14,9 +14,11 @@ import hashlib
 import json
 import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -310,6 +312,7 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
             "fix captions.model in unfragile.yaml (a local folder written by save_pretrained, or a hub id "
             "such as Salesforce/blip-image-captioning-base)"
         )
+    _preflight(ref)
     try:
         import torch
         import transformers
@@ -340,15 +343,53 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
                 raise
             model, processor, tokenizer = attempt(local_only=False)
     except Exception as error:  # transformers raises OSError, ValueError, EnvironmentError...
-        reason = " ".join(str(error).split())[:300]
+        reason = " ".join(str(error).split())[:300].rstrip(".")
         if ref.kind == "hub":
-            fix = (
-                f"download it once where the hub is reachable (hf download {ref.spec}{' --revision ' + ref.identity.rsplit('@', 1)[1] if not ref.identity.endswith('@main') else ''}), "
-                "or set captions.model in unfragile.yaml to a local folder written by save_pretrained"
-            )
+            fix = _hub_fix(ref)
         else:
             fix = "check that the folder holds config.json, the weights, the tokenizer and the image processor (save_pretrained writes them all)"
         raise ModelUnavailable(f"could not load the captioning model '{ref.spec}': {reason}. Fix: {fix}") from None
     model.requires_grad_(False)
     model.eval().to(device)
     return Captioner(model, processor, tokenizer, device, ref)
+
+
+def _hub_fix(ref: ModelRef) -> str:
+    revision = ref.identity.rsplit("@", 1)[1]
+    pin = f" --revision {revision}" if revision != "main" else ""
+    return (
+        f"download it once where the hub is reachable (hf download {ref.spec}{pin}), "
+        "or set captions.model in unfragile.yaml to a local folder written by save_pretrained"
+    )
+
+
+def _preflight(ref: ModelRef) -> None:
+    """Fail in milliseconds, before importing torch, when a hub model is neither cached nor
+    reachable (transformers would retry for about half a minute first)."""
+    if ref.kind != "hub":
+        return
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError as error:
+        raise ModelUnavailable(f"huggingface_hub is needed to load '{ref.spec}' ({error}): {INSTALL_HINT}") from None
+    revision = ref.identity.rsplit("@", 1)[1]
+    try:
+        cached = try_to_load_from_cache(ref.spec, "config.json", revision=revision)
+    except Exception:
+        cached = None
+    if isinstance(cached, str):
+        return
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE"):
+        raise ModelUnavailable(
+            f"could not load the captioning model '{ref.spec}': it is not in the local Hugging Face cache "
+            f"and HF_HUB_OFFLINE is set. Fix: {_hub_fix(ref)}"
+        )
+    parts = urlsplit(constants.ENDPOINT)
+    host, port = parts.hostname or "huggingface.co", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as error:
+        raise ModelUnavailable(
+            f"could not load the captioning model '{ref.spec}': it is not in the local Hugging Face cache "
+            f"and {host} cannot be reached ({error.strerror or error}). Fix: {_hub_fix(ref)}"
+        ) from None

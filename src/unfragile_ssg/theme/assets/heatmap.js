@@ -19,8 +19,8 @@
     heat.className = "sample-heat";
     heat.alt = "";
     heat.setAttribute("aria-hidden", "true");
-    heat.width = photo.width;
-    heat.height = photo.height;
+    heat.setAttribute("width", photo.getAttribute("width"));
+    heat.setAttribute("height", photo.getAttribute("height"));
     heat.hidden = true;
     stage.appendChild(heat);
 

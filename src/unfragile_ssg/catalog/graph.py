@@ -101,7 +101,7 @@ def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
     kinds = np.array([kind_names.index(e.kind) for e in entries], dtype=np.int64)
 
     a, b, exact = _candidate_pairs(settings, tf, tasks) if n > 1 else (np.zeros(0, np.int64), np.zeros(0, np.int64), True)
-    sim, _, _ = _similarities(settings, tf, tasks, kinds, a, b)
+    sim, task_sim, text_sim = _similarities(settings, tf, tasks, kinds, a, b)
 
     # each entry's strongest k neighbours at or above the threshold
     keep = np.zeros(0, dtype=np.int64)
@@ -125,7 +125,15 @@ def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
     keys = sorted(chosen)
     ea = np.array([k[0] for k in keys], dtype=np.int64)
     eb = np.array([k[1] for k in keys], dtype=np.int64)
-    esim, etask, etext = _similarities(settings, tf, tasks, kinds, ea, eb)
+    # reuse the candidates' similarities; compute only the curated pairs that were not candidates
+    esim, etask, etext = np.zeros(len(keys)), np.zeros(len(keys)), np.zeros(len(keys))
+    known = a * n + b
+    wanted = ea * n + eb
+    where = np.searchsorted(known, wanted) if len(known) else np.zeros(len(wanted), dtype=np.int64)
+    found = (where < len(known)) & (known[np.minimum(where, len(known) - 1)] == wanted) if len(known) else np.zeros(len(wanted), dtype=bool)
+    esim[found], etask[found], etext[found] = sim[where[found]], task_sim[where[found]], text_sim[where[found]]
+    rest = ~found
+    esim[rest], etask[rest], etext[rest] = _similarities(settings, tf, tasks, kinds, ea[rest], eb[rest])
     labels = {name: s.label for name, s in settings.tasks.items()}
     pairs: list[Pair] = []
     for p, (i, j) in enumerate(keys):

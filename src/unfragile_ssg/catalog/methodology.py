@@ -51,7 +51,7 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
     groups = [
         {"title": g.title, "entries": len(g.results), "best": f"{g.best:g}", "higher_is_better": g.higher_is_better,
          "leaders": [catalog.by_slug[s] for s in g.leaders], "counts": len(g.results) >= scoring.quality.min_reports,
-         "rule": g.rule()}
+         "rule": g.rule}
         for g in benchmark_groups(catalog.entries).values()
     ]
     groups.sort(key=lambda g: (not g["counts"], -g["entries"], g["title"].casefold()))

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from ..config import EcosystemSettings, LogScale, ScoringSettings
 from ..content.schema import Benchmark, Signals
@@ -88,8 +89,13 @@ def log_score(value: int, scale: LogScale) -> float:
 
 
 def describe_log(scale: LogScale) -> str:
+    return _describe_log(scale.floor, scale.ceiling)
+
+
+@lru_cache(maxsize=256)
+def _describe_log(floor: int, ceiling: int) -> str:
     return (
-        f"log scale: {thousands(scale.floor)} or less scores 0, {thousands(scale.ceiling)} or more scores 100, "
+        f"log scale: {thousands(floor)} or less scores 0, {thousands(ceiling)} or more scores 100, "
         f"linear in log10(1 + count) between"
     )
 
@@ -124,7 +130,7 @@ def benchmark_title(bench: Benchmark) -> str:
     return f"{_NOTE.sub('', bench.name).strip()} ({bench.metric})"
 
 
-@dataclass(frozen=True)
+@dataclass
 class BenchmarkGroup:
     """Every entry's best result on one benchmark and metric."""
 
@@ -132,30 +138,34 @@ class BenchmarkGroup:
     higher_is_better: bool
     results: dict[str, float]  # slug -> best value
 
-    @property
+    @cached_property
     def best(self) -> float:
         return max(self.results.values()) if self.higher_is_better else min(self.results.values())
 
-    @property
+    @cached_property
     def leaders(self) -> list[str]:
         return sorted(s for s, v in self.results.items() if v == self.best)
 
-    @property
+    @cached_property
     def ratio(self) -> bool:
         """Share of the best when every value is positive, else position between worst and best."""
         return all(v > 0 for v in self.results.values())
 
+    @cached_property
+    def span(self) -> tuple[float, float]:
+        return min(self.results.values()), max(self.results.values())
+
     def score(self, value: float) -> float:
-        values = list(self.results.values())
         if self.ratio:
             share = value / self.best if self.higher_is_better else self.best / value
             return 100.0 * min(1.0, share)
-        low, high = min(values), max(values)
+        low, high = self.span
         if high == low:
             return 100.0
         position = (value - low) / (high - low)
         return 100.0 * (position if self.higher_is_better else 1 - position)
 
+    @cached_property
     def rule(self) -> str:
         best = f"{self.best:g}"
         if self.ratio:
@@ -193,7 +203,7 @@ def quality_rows(entry: Entry, groups: dict, min_reports: int) -> list[SignalRow
             rows.append(SignalRow(label, value, None, 0.0, f"counts once {min_reports} entries report it",
                                   source=bench.source, note="no other entry in the catalog reports it: nothing to compare with"))
         else:
-            rows.append(SignalRow(label, value, group.score(bench.value), 1.0, group.rule(), source=bench.source))
+            rows.append(SignalRow(label, value, group.score(bench.value), 1.0, group.rule, source=bench.source))
     return rows
 
 

@@ -55,27 +55,32 @@ class TfIdf:
         out = np.zeros(len(left), dtype=np.float64)
         if len(left) == 0:
             return out
+        # gather from the row with fewer terms, look up in the other (densified by blocks)
+        nnz = np.diff(self.indptr)
+        swap = nnz[right] > nnz[left]
+        left, right = np.where(swap, right, left), np.where(swap, left, right)
         order = np.argsort(left, kind="stable")
         left, right = left[order], right[order]
         vocab = max(1, len(self.vocabulary))
         block = max(1, min(256, 4_000_000 // vocab))  # a dense block stays under 32 MB
         starts = np.searchsorted(left, np.arange(0, self.rows + block, block))
         result = np.zeros(len(left), dtype=np.float64)
+        dense = np.zeros((block, vocab), dtype=np.float64)
         for b in range(len(starts) - 1):
             lo, hi = starts[b], starts[b + 1]
             if lo == hi:
                 continue
             first = b * block
             rows = np.arange(first, min(first + block, self.rows))
-            dense = np.zeros((len(rows), vocab), dtype=np.float64)
-            for k, r in enumerate(rows):
-                s, e = self.indptr[r], self.indptr[r + 1]
-                dense[k, self.indices[s:e]] = self.data[s:e]
+            s, e = self.indptr[rows[0]], self.indptr[rows[-1] + 1]
+            local = np.repeat(np.arange(len(rows)), np.diff(self.indptr[rows[0] : rows[-1] + 2]))
+            dense[local, self.indices[s:e]] = self.data[s:e]
             q = left[lo:hi] - first
             other = right[lo:hi]
             lengths = self.indptr[other + 1] - self.indptr[other]
             total = int(lengths.sum())
             if total == 0:
+                dense[local, self.indices[s:e]] = 0.0
                 continue
             offsets = np.zeros(len(other), dtype=np.int64)
             np.cumsum(lengths[:-1], out=offsets[1:])
@@ -83,6 +88,7 @@ class TfIdf:
             products = dense[np.repeat(q, lengths), self.indices[positions]] * self.data[positions]
             sums = np.add.reduceat(products, offsets[lengths > 0])
             result[lo:hi][lengths > 0] = sums
+            dense[local, self.indices[s:e]] = 0.0
         out[order] = result
         return out
 
@@ -100,31 +106,51 @@ class TfIdf:
 
 
 def tfidf(texts: list[str]) -> TfIdf:
-    """Sublinear term frequency (1 + ln tf) × smooth idf (ln((1 + N) / (1 + df)) + 1), L2-normalised."""
-    vocabulary: dict[str, int] = {}
-    row_terms: list[np.ndarray] = []
+    """Sublinear term frequency (1 + ln tf) × smooth idf (ln((1 + N) / (1 + df)) + 1), L2-normalised.
+
+    Words are told apart by their 64-bit string hash, which ``Counter`` has already computed,
+    so no per-word dictionary lookup is needed (a collision merely merges two words). Results
+    never depend on hash values: only on which words are equal, and on each text's word order.
+    """
+    words: dict[int, str] = {}  # one spelling per hash: the catalog's vocabulary, not every occurrence
+    row_hashes: list[np.ndarray] = []
     row_counts: list[np.ndarray] = []
     for text in texts:
-        counts = Counter(tokens(text))
-        ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in counts), dtype=np.int64, count=len(counts))
-        row_terms.append(ids)
+        counts = Counter(text.lower().translate(_SPACES).split())
+        hashes = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
+        words.update(zip(hashes.tolist(), counts))
+        row_hashes.append(hashes)
         row_counts.append(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
     n = len(texts)
-    lengths = np.array([len(r) for r in row_terms], dtype=np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate(row_terms) if row_terms else np.zeros(0, dtype=np.int64)
+    lengths = np.array([len(r) for r in row_hashes], dtype=np.int64)
+    hashes = np.concatenate(row_hashes) if row_hashes else np.zeros(0, dtype=np.int64)
     tf = np.concatenate(row_counts) if row_counts else np.zeros(0)
-    df = np.bincount(indices, minlength=len(vocabulary)).astype(np.float64)
+    del row_hashes, row_counts
+    row = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    unique, indices = np.unique(hashes, return_inverse=True)
+    del hashes
+    indices = indices.astype(np.int32)
+    names = [words[h] for h in unique.tolist()]
+    del words, unique
+    valid = np.fromiter((len(w) > 1 and w not in STOPWORDS and not w.isdigit() for w in names), dtype=bool, count=len(names))
+    keep = valid[indices]
+    indices, tf, row = indices[keep], tf[keep], row[keep]
+    # number the kept words 0..V-1 in alphabetical order, independent of hash values
+    kept = np.flatnonzero(valid)
+    kept_names = [names[i] for i in kept]
+    alphabetical = sorted(range(len(kept_names)), key=kept_names.__getitem__)
+    new_id = np.full(len(names), -1, dtype=np.int32)
+    new_id[kept[np.array(alphabetical, dtype=np.int64)]] = np.arange(len(kept_names), dtype=np.int32)
+    indices = new_id[indices]
+    names = sorted(kept_names)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+    df = np.bincount(indices, minlength=len(names)).astype(np.float64)
     idf = np.log((1 + n) / (1 + df)) + 1.0
-    data = (1.0 + np.log(tf)) * idf[indices] if len(indices) else tf
-    row = np.repeat(np.arange(n), lengths)
+    data = (1.0 + np.log(tf)) * idf[indices]
     norms = np.sqrt(np.bincount(row, weights=data * data, minlength=n))
     data = data / np.where(norms > 0, norms, 1.0)[row] if len(data) else data
-    # sort terms inside each row so that output never depends on dict order
-    order = np.lexsort((indices, row))
-    names = list(vocabulary)
-    return TfIdf(indptr, indices[order], data[order], names)
+    return TfIdf(indptr, indices, data, names)
 
 
 def idf_task_matrix(task_lists: list[list[str]], names: list[str]) -> np.ndarray:

@@ -66,3 +66,18 @@ def test_recomputed_results_match_the_committed_store(tmp_path):
             assert (folder_new / name).read_bytes() == (folder_old / name).read_bytes(), f"{a.key}/{name}"
     assert json.loads((project.caption_store / "models.json").read_text())[MODEL_SPEC] == \
         json.loads((committed_project.caption_store / "models.json").read_text())[MODEL_SPEC]
+
+
+def test_entry_reports_the_measured_scores():
+    """The figures on the model page are the ones in shapes/scores.json, as written there."""
+    scores = json.loads((ROOT / "shapes" / "scores.json").read_text())
+    body = (ROOT / "content" / "models" / "shapes-captioner.md").read_text()
+    c, g, a = scores["captions"], scores["pointing"]["gradcam"], scores["pointing"]["attention"]
+    for figure in (
+        f"{c['exact']:.1%} exactly right", f"{c['exact_one_object']:.1%} of one-object",
+        f"{c['exact_two_objects']:.1%} of two-object", f"{c['ignoring_order']:.1%} name the right objects",
+        f"scores {g['score']:.3f}", f"layers {a['score']:.3f}", f"at random {g['random']:.3f}",
+        f"{g['colour_words']['score']:.1%} of\nthe time", f"it is {g['shape_words']['score']:.1%}",
+        f"on {scores['scenes']} held-out scenes",
+    ):
+        assert figure in body, figure

@@ -131,11 +131,7 @@ def caption_words(raw, special: set[str]) -> tuple[list[str], list[int]]:
 
 
 def load(model: Path):
-    import torch
-
     from unfragile_ssg.captions.model import load_captioner, resolve_model
-
-    torch.set_num_threads(1)  # as in training: two threads crawl when the cores are shared
 
     model = Path(model).resolve()
     try:  # named as the site names it (relative to the site root) when inside the project
@@ -157,7 +153,23 @@ def site_decoding():
 def evaluate(model: Path = MODEL, n: int = SCENES, seed: int = HELD_OUT_SEED, batch: int = 50,
              captioner=None) -> dict:
     started = time.perf_counter()
-    captioner = captioner or load(model)
+    threads = None
+    if captioner is None:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in training: two threads crawl when the cores are shared
+        captioner = load(model)
+    try:
+        return _evaluate(captioner, n, seed, batch, started)
+    finally:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+
+
+def _evaluate(captioner, n: int, seed: int, batch: int, started: float) -> dict:
     decoding = site_decoding()
     held_out = sc.scenes(seed, n)
     special = set(getattr(captioner.tokenizer, "all_special_tokens", []))

@@ -173,6 +173,8 @@ def train(out: Path, steps: int = STEPS, seed: int = SEED, log_every: int = 100,
 
 
 TRAINING_MD = "TRAINING.md"
+REPRODUCED = ("A second full run (same seed, same thread count, same machine) wrote a "
+              "bit-identical `model.safetensors`.")
 SCORES_BEGIN, SCORES_END = "<!-- scores: written by shapes.evaluate -->", "<!-- end of scores -->"
 
 
@@ -207,8 +209,11 @@ Made by
 - Optimiser: AdamW, learning rate {record["lr"]:g} with {record["warmup"]} warm-up steps then cosine
   decay to 0, weight decay {record["weight_decay"]:g} (not on biases and norms), gradient clipping at
   {record["clip"]:g}; {record["steps"]:,} steps, a fixed count (a time budget would not be reproducible).
-- Determinism: `torch.manual_seed({record["seed"]})`, `torch.use_deterministic_algorithms(True)`,
-  {record["threads"]} threads. Two runs gave bit-identical weights on the same machine.
+- Determinism: `torch.manual_seed({record["seed"]})`, `torch.use_deterministic_algorithms(True)`, and
+  {record["threads"]} torch thread{"s" if record["threads"] != 1 else ""} (`--threads`). The thread count is part of the recipe: it
+  changes the order of floating-point sums, and 1 and 2 threads give different weights. One
+  thread also keeps training usable when other jobs share the cores (two threads spin-wait and
+  ran about four times slower here). {REPRODUCED}
 
 ## This run
 

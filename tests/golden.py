@@ -2,7 +2,9 @@
 
 Each site in tests/fixtures/sites/ is copied to a temporary folder (outside git, so no
 "last updated" dates leak in), built without the search index, and its output replaces
-the site's ``expected/`` folder. Review the diff with ``git diff`` before committing.
+the site's ``expected/`` folder. Each invalid site in tests/fixtures/invalid/ is checked and
+what ``unfragile check`` prints replaces its ``expected.txt``. Review the diff with
+``git diff`` before committing: a golden file is only as right as its last review.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
+INVALID = Path(__file__).parent / "fixtures" / "invalid"
 IGNORED = (".unfragile-build",)
 
 
@@ -36,6 +39,12 @@ def main() -> int:
             shutil.rmtree(site / "expected", ignore_errors=True)
             shutil.copytree(output, site / "expected")
         print(f"regenerated {site / 'expected'}")
+    from tests.conftest import run_cli
+
+    for case in sorted(p for p in INVALID.iterdir() if p.is_dir()):
+        result = run_cli("check", cwd=case)
+        (case / "expected.txt").write_text(result.stderr, "utf-8")
+        print(f"regenerated {case / 'expected.txt'}")
     return 0
 
 

@@ -31,6 +31,6 @@ def test_github_format_annotates_lines() -> None:
     result = run_cli("check", "--format", "github", cwd=INVALID / "unknown-field")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "::error file=content/models/typo.md,line=9,col=1::unknown field 'licence' (did you mean 'license'?): remove it or fix its name",
-        "::error file=content/models/typo.md,line=11,col=3::unknown field 'homepgae' in 'links' (did you mean 'homepage'?): remove it or fix its name",
+        "::error file=content/models/typo.md,line=8,col=1::unknown field 'licence' (did you mean 'license'?): remove it or fix its name",
+        "::error file=content/models/typo.md,line=10,col=3::unknown field 'homepgae' in 'links' (did you mean 'homepage'?): remove it or fix its name",
     ]

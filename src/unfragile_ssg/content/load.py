@@ -110,7 +110,7 @@ def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None
             front_text, body, body_line = split_front_matter(text)
             if not front_text.strip():
                 return None, Problem(shown, 1, 1, "no front matter: start the file with '---', the fields, then '---'")
-            data, positions = load_with_positions(front_text, line_offset=1)
+            data, positions = load_with_positions(front_text)  # front_text keeps the fence line's newline
         else:
             body, body_line = "", 0
             data, positions = load_with_positions(text)
@@ -126,3 +126,13 @@ def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None
         return None, Problem(shown, 1, 1, "the front matter must be a mapping of field names to values")
     digest = hashlib.sha256(raw).hexdigest()
     return RawEntry(kind, slug, path, shown, data, positions, body, body_line, digest), None
+
+
+def position_in(project: Project, kind: str, path: Path, where: tuple) -> tuple[int, int]:
+    """Where a field of an entry file starts, for messages raised after validation (which
+    keeps no positions); (1, 1) when the file can no longer be read."""
+    try:
+        raw, _ = read_entry(project, kind, path)
+    except OSError:
+        return 1, 1
+    return raw.positions.of(where) if raw is not None else (1, 1)

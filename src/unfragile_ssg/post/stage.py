@@ -32,6 +32,7 @@ class PostInput:
     strict: bool = False
     external_links: bool = False
     search: bool = True
+    cache_dir: Path | None = None  # default: the project's cache folder
     changed: int = 0  # pages rendered (not reused) in this build
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # filled in: seconds per step
@@ -43,10 +44,10 @@ def content_dates(post: PostInput) -> dict:
     return dates if dates is not None else git_dates(post.project.root)
 
 
-def link_cache(project, folder: Path) -> Path:
+def link_cache(cache_dir: Path, folder: Path) -> Path:
     """One cache of parsed pages per output folder (the staging folder is named after it)."""
     name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return project.cache_dir / "links" / f"{name}.pickle"
+    return cache_dir / "links" / f"{name}.pickle"
 
 
 def write_new(path: Path, text: str) -> None:
@@ -73,7 +74,7 @@ def post_process(post: PostInput) -> list[Problem]:
     keys = {page.output: page.key for page in post.pages}
     problems, link_timings = check_links(
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
-        cache=link_cache(project, folder), keys=keys,
+        cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys,
     )
     post.timings.update(link_timings)
     if post.strict and problems:

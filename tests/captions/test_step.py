@@ -14,6 +14,7 @@ from PIL import Image
 
 from unfragile_ssg.captions.command import run_captions_command
 from unfragile_ssg.captions.step import caption_entries, prune_store
+from unfragile_ssg.captions.testing import load_site
 from unfragile_ssg.errors import SiteError
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -162,7 +163,9 @@ def test_model_that_cannot_be_loaded(make_site, monkeypatch):
     report = caption_entries(project, entries)
     assert report.computed == 0 and report.misses == 3
     [warning] = report.warnings
-    assert warning.severity == "warning" and warning.path == "unfragile.yaml"
+    assert warning.severity == "warning" and warning.path == "content/models/tiny-captioner.md"
+    assert warning.line == 10  # the first sample's image
+    assert warning.message.startswith("3 sample image(s) have no caption in the store")
     assert "no-such-model-folder" in warning.message and "does not exist" in warning.message
     assert "fix captions.model in unfragile.yaml" in warning.message
     views = report.samples["tiny-captioner"]
@@ -250,3 +253,37 @@ def test_invalid_override_is_a_site_error(make_site):
     project, entries = make_site()
     with pytest.raises(SiteError, match="batch_size"):
         caption_entries(project, entries, overrides={"batch_size": 0})
+
+
+def test_entry_names_its_own_captioner(make_site, tiny_model, photos, store_files):
+    """`captioner:` in an entry overrides captions.model for that entry's samples only."""
+    import shutil
+
+    project, _ = make_site(model="./no-such-model-folder/", entries={"own-model": ["wide.jpg"], "site-model": ["cat.jpg"]})
+    shutil.copytree(tiny_model, project.root / "weights" / "tiny")
+    entry_file = project.content_dir / "models" / "own-model.md"
+    entry_file.write_text(entry_file.read_text("utf-8").replace("samples:", "captioner: weights/tiny\nsamples:", 1), "utf-8")
+    project, entries = load_site(project.config_path)
+
+    report = caption_entries(project, entries)
+    [own] = report.samples["own-model"]
+    [site] = report.samples["site-model"]
+    assert own.captioned and own.model.startswith("weights/tiny (local folder")
+    assert not site.captioned and report.computed == 1
+    [warning] = report.warnings  # only the entry that uses the missing site model
+    assert warning.path == "content/models/site-model.md" and "no-such-model-folder" in warning.message
+
+    kept = store_files(project)
+    assert prune_store(project, entries) == 0  # the entry's own model's results are in use
+    assert store_files(project) == kept
+    again = caption_entries(project, entries, compute=False)
+    assert again.hits == 1 and again.samples["own-model"][0].caption == own.caption
+
+
+def test_captioner_outside_the_site_is_refused(make_site, tiny_model, tmp_path):
+    project, _ = make_site(entries={"escaper": ["wide.jpg"]})
+    (project.root / "weights").symlink_to(tiny_model.parent, target_is_directory=True)
+    entry_file = project.content_dir / "models" / "escaper.md"
+    entry_file.write_text(entry_file.read_text("utf-8").replace("samples:", f"captioner: weights/{tiny_model.name}\nsamples:", 1), "utf-8")
+    with pytest.raises(AssertionError, match=r"escaper.md:9:12: captioner 'weights/.*' leads outside the site"):
+        load_site(project.config_path)

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from pydantic import ValidationError
 
 from ..config import CaptionSettings, Project
+from ..content.load import position_in
 from ..errors import Problem, SiteError
 from . import heatmap as hm
 from .images import BadImage, open_image_bytes, read_image_bytes
@@ -129,14 +130,14 @@ def decoding_summary(d: Decoding) -> str:
     return text
 
 
-@dataclass
+@dataclass(eq=False)
 class _Sample:
-    slug: str
+    entry: Any  # content.validate.Entry
+    ctx: "_Context"  # the model that captions it
     index: int
     sample: Any
     path: Path
     shown: str
-    entry_source: str
     image_sha: str | None = None
     key: str | None = None
     problem: Problem | None = None
@@ -145,6 +146,8 @@ class _Sample:
 
 
 class _Context:
+    """One captioning model with the settings it runs under, and the store."""
+
     def __init__(self, project: Project, settings: CaptionSettings, store: CaptionStore, ref: ModelRef):
         self.project = project
         self.settings = settings
@@ -159,20 +162,48 @@ class _Context:
         return make_key(image_sha, self.ref.identity, decoding_key(self.decoding), self.algorithm, self.render)
 
 
-def _context(project: Project, overrides: Mapping[str, Any] | None) -> _Context:
-    settings = effective_settings(project, overrides)
-    store = CaptionStore(project.caption_store)
-    ref = resolve_model(settings.model, settings.revision, project.root,
-                        hash_cache=project.cache_dir / "caption-model-hashes.json", remembered=store.models())
-    return _Context(project, settings, store, ref)
+class _Models:
+    """The site's captioning model (``captions.model``) and those entries name as ``captioner``:
+    each gets the same settings with its own model, and its results its own store keys."""
+
+    def __init__(self, project: Project, overrides: Mapping[str, Any] | None):
+        self.project = project
+        settings = effective_settings(project, overrides)
+        self.store = CaptionStore(project.caption_store)
+        self.default = settings.model
+        self.contexts: dict[str, _Context] = {}
+        self._settings = settings
+
+    def for_entry(self, entry) -> _Context:
+        spec = getattr(entry.fields, "captioner", None) or self.default
+        if spec not in self.contexts:
+            settings = self._settings
+            if spec != self.default:
+                settings = settings.model_copy(update={"model": spec, "revision": None})
+            ref = resolve_model(spec, settings.revision, self.project.root,
+                                hash_cache=self.project.cache_dir / "caption-model-hashes.json", remembered=self.store.models())
+            self.contexts[spec] = _Context(self.project, settings, self.store, ref)
+        return self.contexts[spec]
+
+    def samples(self, entries: Iterable) -> list[_Sample]:
+        out = []
+        for entry in entries:
+            for i, (sample, path) in enumerate(zip(entry.fields.samples, entry.sample_paths)):
+                out.append(_Sample(entry, self.for_entry(entry), i, sample, Path(path), self.project.display(Path(path))))
+        return out
 
 
-def _samples(project: Project, entries: Iterable) -> list[_Sample]:
-    out = []
-    for entry in entries:
-        for i, (sample, path) in enumerate(zip(entry.fields.samples, entry.sample_paths)):
-            out.append(_Sample(entry.slug, i, sample, Path(path), project.display(Path(path)), entry.source))
-    return out
+def _entry_warnings(project: Project, samples: list[_Sample], message: str) -> list[Problem]:
+    """``message`` once per entry, at its first affected sample, with the count filled in."""
+    by_entry: dict[str, list[_Sample]] = {}
+    for s in samples:
+        by_entry.setdefault(s.entry.source, []).append(s)
+    problems = []
+    for source, group in by_entry.items():
+        entry = group[0].entry
+        line, col = position_in(project, entry.kind, project.root / source, ("samples", group[0].index, "image"))
+        problems.append(Problem(source, line, col, message.replace("{count}", str(len(group))), "warning"))
+    return problems
 
 
 def caption_entries(project: Project, entries: Iterable, *, strict: bool = False, progress: bool = False,
@@ -185,12 +216,13 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     ``compute=False`` (``check``) nothing is written and the model is never loaded.
     """
     started = time.perf_counter()
-    ctx = _context(project, overrides)
+    models = _Models(project, overrides)
     report = CaptionReport()
-    samples = _samples(project, entries)
+    samples = models.samples(entries)
     decoded: dict[str, Any] = {}  # image sha -> PIL image, for misses and missing photographs
 
     for s in samples:
+        ctx = s.ctx
         try:
             data = read_image_bytes(s.path, s.shown)
             s.image_sha = sha256(data)
@@ -205,30 +237,32 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
                     ctx.store.write_image(s.image_sha, hm.encode_webp(shown_image, quality=85))
                     s.size = shown_image.size
         except BadImage as bad:
-            s.problem = Problem(bad.shown, 0, 0, f"{bad.message} (sample {s.index + 1} of {s.entry_source})", "error")
+            s.problem = Problem(bad.shown, 0, 0, f"{bad.message} (sample {s.index + 1} of {s.entry.source})", "error")
             s.image_sha = s.key = s.record = None
         if s.record is not None:
             report.hits += 1
         elif s.problem is None:
             report.misses += 1
 
-    missing = {s.key: s for s in samples if s.problem is None and s.record is None}
+    missing = [s for s in samples if s.problem is None and s.record is None]
     if missing and compute:
-        _compute(ctx, list(missing.values()), decoded, report, progress)
-        for s in samples:
-            if s.problem is None and s.record is None:
-                s.record = ctx.store.read(s.key)
+        for ctx in models.contexts.values():
+            todo = {s.key: s for s in missing if s.ctx is ctx}  # one computation per distinct image
+            if todo:
+                report.warnings += _compute(ctx, list(todo.values()), decoded, report, progress, missing)
+        for s in missing:
+            if s.problem is None:
+                s.record = models.store.read(s.key)
     elif missing:
-        report.warnings.append(Problem(
-            project.display(project.config_path), 0, 0,
-            f"{len(missing)} sample image(s) have no caption in the store ({project.display(ctx.store.root)}/) "
-            "for the current captions settings: run `unfragile captions` to make them", "warning"))
+        report.warnings += _entry_warnings(project, missing, (
+            f"{{count}} sample image(s) have no caption in the store ({project.display(models.store.root)}/) "
+            "for the current captions settings: run `unfragile captions` to make them"))
 
     for s in samples:
         if s.problem is not None:
             report.warnings.append(s.problem)
-        view = _view(ctx, s, report.files)
-        report.samples.setdefault(s.slug, []).append(view)
+        view = _view(s.ctx, s, report.files)
+        report.samples.setdefault(s.entry.slug, []).append(view)
     report.warnings.sort()
     report.seconds = time.perf_counter() - started
     if strict and report.warnings:
@@ -236,17 +270,18 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     return report
 
 
-def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionReport, progress: bool) -> None:
+def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionReport, progress: bool,
+             missing: list[_Sample]) -> list[Problem]:
+    """Caption ``todo`` with ``ctx``'s model; warnings (per entry of ``missing``) when it can't be loaded."""
     from .model import load_captioner
 
     try:
         captioner = load_captioner(ctx.ref, ctx.settings.device)
     except ModelUnavailable as error:
-        report.warnings.append(Problem(
-            ctx.project.display(ctx.project.config_path), 0, 0,
-            f"{len(todo)} sample image(s) have no caption in the store and {error}. "
-            "Until then the pages show those samples without captions", "warning"))
-        return
+        affected = [s for s in missing if s.ctx is ctx]
+        return _entry_warnings(ctx.project, affected, (
+            f"{{count}} sample image(s) have no caption in the store and {error}. "
+            "Until then the pages show those samples without captions"))
     if ctx.ref.kind == "local":
         ctx.store.remember_model(ctx.ref.spec, ctx.ref.identity)
     bar = None
@@ -275,6 +310,7 @@ def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionR
     finally:
         if bar:
             bar.close()
+    return []
 
 
 def _words(raw: RawCaption, special: set[str]) -> list[dict]:
@@ -373,14 +409,14 @@ def _view(ctx: _Context, s: _Sample, files: dict[str, Path]) -> SampleView:
 
 def prune_store(project: Project, entries: Iterable, overrides: Mapping[str, Any] | None = None) -> int:
     """Remove results and photographs that no sample of ``entries`` uses with these settings."""
-    ctx = _context(project, overrides)
+    models = _Models(project, overrides)
     keys: set[str] = set()
     images: set[str] = set()
-    for s in _samples(project, entries):
+    for s in models.samples(entries):
         try:
             image_sha = sha256(read_image_bytes(s.path, s.shown))
         except BadImage:
             continue
-        keys.add(ctx.key(image_sha))
+        keys.add(s.ctx.key(image_sha))
         images.add(image_sha)
-    return ctx.store.prune(keys, images)
+    return models.store.prune(keys, images)

@@ -33,6 +33,18 @@ Url = Annotated[str, Field(max_length=2000, json_schema_extra={"format": "uri", 
 Slug = Annotated[str, Field(max_length=100, pattern=SLUG), AfterValidator(_check_slug)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+# Relative path components or a hub id ("owner/name"): no absolute paths, no "..", no spaces.
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
+
+
+def _check_model_name(value: str) -> str:
+    if not re.match(MODEL_NAME, value) or ".." in value:
+        raise ValueError(f"'{value}' is not a model folder or hub id: write a folder relative to the site root "
+                         "(e.g. 'shapes/model') or a hub id (e.g. 'Salesforce/blip-image-captioning-base')")
+    return value
+
+
+ModelName = Annotated[str, Field(max_length=200, pattern=MODEL_NAME), AfterValidator(_check_model_name)]
 Pricing = Literal["free", "freemium", "paid", "contact"]
 
 
@@ -125,6 +137,11 @@ class EntryFields(Strict):
     capabilities: list[Capability] = Field(default_factory=list, max_length=60)
     compare_with: list[Slug] = Field(default_factory=list, max_length=50, description="Slugs of entries to compare with.")
     samples: list[Sample] = Field(default_factory=list, max_length=20)
+    captioner: ModelName | None = Field(
+        None,
+        description="The model that captions this entry's samples, when not the site's captions.model: "
+        "a folder relative to the site root (e.g. 'shapes/model') or a Hugging Face hub id.",
+    )
 
 
 def json_schema(task_names: list[str] | None = None) -> dict:

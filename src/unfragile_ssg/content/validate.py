@@ -64,7 +64,7 @@ def validate_entries(
     for raw, fields in checked:
         found = _check_tasks(raw, fields, tasks) + _check_compare_with(raw, fields, seen)
         samples, sample_problems = _check_samples(project, raw, fields)
-        found += sample_problems
+        found += sample_problems + _check_captioner(project, raw, fields)
         problems.extend(found)
         if not found and seen.get(raw.slug) is raw:
             entries.append(Entry(raw.kind, raw.slug, fields, raw.body, raw.display, raw.digest, samples))
@@ -117,3 +117,15 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tupl
             continue
         problems.append(Problem(raw.display, *raw.positions.of(("samples", i, "image")), message))
     return tuple(paths), problems
+
+
+def _check_captioner(project: Project, raw: RawEntry, fields: EntryFields) -> list[Problem]:
+    """A captioner folder must stay inside the site (a symbolic link could point anywhere)."""
+    if fields.captioner is None:
+        return []
+    root = project.root.resolve()
+    target = (root / fields.captioner).resolve()
+    if (root / fields.captioner).exists() and not target.is_relative_to(root):
+        where = raw.positions.of(("captioner",))
+        return [Problem(raw.display, *where, f"captioner '{fields.captioner}' leads outside the site: keep model folders inside it")]
+    return []

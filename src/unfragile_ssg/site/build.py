@@ -165,8 +165,12 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
             result.stats.static = copy_static(static, staging.path)
         with timer.stage("post"):
             post = PostInput(project, context, pages, staging.path, strict=options.strict,
-                             external_links=options.external_links, search=options.search, changed=len(to_render))
-            result.warnings.extend(post_process(post))
+                             external_links=options.external_links, search=options.search, cache_dir=cache_dir,
+                             changed=len(to_render))
+            try:
+                result.warnings.extend(post_process(post))
+            finally:
+                result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
         if options.strict and result.warnings:
             raise SiteError(result.warnings)
         staging.commit()

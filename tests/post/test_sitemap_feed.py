@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from unfragile_ssg.config import load_project
-from unfragile_ssg.post import sitemap as sitemap_module
-from unfragile_ssg.post.sitemap import FileDates, git_dates
+from unfragile_ssg.content import history as history_module
+from unfragile_ssg.content.history import FileDates, git_dates
 from unfragile_ssg.site.build import BuildOptions, build_site
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "a": "http://www.w3.org/2005/Atom"}
@@ -43,11 +43,26 @@ def site_in_git(basic_site: Path) -> Path:
 def test_git_dates_read_with_one_git_log(site_in_git: Path, monkeypatch) -> None:
     calls = []
     real = subprocess.run
-    monkeypatch.setattr(sitemap_module.subprocess, "run", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(history_module.subprocess, "run", lambda *a, **k: calls.append(a) or real(*a, **k))
     dates = git_dates(site_in_git.parent)
     assert len(calls) == 1
     assert dates["content/models/alpha-captioner.md"] == FileDates("2026-01-02T03:04:05+00:00", "2026-03-04T05:06:07+00:00")
     assert dates["content/prompts/beta-prompts.md"] == FileDates("2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05+00:00")
+
+
+@needs_git
+def test_a_new_commit_date_rerenders_the_page_that_shows_it(site_in_git: Path, tmp_path: Path) -> None:
+    """The bytes of the entry file stay the same; only its "Last updated" date moves."""
+    project = load_project(site_in_git)
+    options = dict(output=tmp_path / "out", cache_dir=tmp_path / "cache", search=False, captions=False)
+    build_site(project, BuildOptions(**options))
+    page = tmp_path / "out" / "models" / "alpha-captioner" / "index.html"
+    assert 'datetime="2026-03-04T05:06:07+00:00"' in page.read_text("utf-8")
+
+    git(site_in_git.parent, "commit", "-q", "--amend", "--no-edit", "--reset-author", date="2026-05-06T07:08:09+00:00")
+    result = build_site(project, BuildOptions(**options))
+    assert 'datetime="2026-05-06T07:08:09+00:00"' in page.read_text("utf-8")
+    assert result.stats.rendered < result.pages  # pages that show no date of this file were reused
 
 
 def test_outside_git_there_are_no_dates(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from .sitemap import FileDates
+from ..content.history import FileDates
 
 FEED_PATH = "feed.xml"
 FEED_SIZE = 50

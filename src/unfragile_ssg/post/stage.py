@@ -17,7 +17,8 @@ from .feed import FEED_PATH, atom_feed
 from .links import check_links
 from .robots import robots_txt
 from .search import build_search_index
-from .sitemap import git_dates, sitemap_xml
+from ..content.history import git_dates
+from .sitemap import sitemap_xml
 
 SITEMAP_PATH = "sitemap.xml"
 ROBOTS_PATH = "robots.txt"

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from ..catalog.model import SUBSCORE_LABELS, SUBSCORES, Catalog
 from ..catalog.verdict import verdict
 from ..config import Project
+from ..content.history import git_dates
 from ..content.validate import Entry
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
 from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
@@ -64,14 +65,12 @@ class SiteContext:
     samples: dict[str, list[Any]] = field(default_factory=dict)
     fragments: dict[str, dict[str, Markup]] = field(default_factory=dict)
     methodology: dict[str, Any] = field(default_factory=dict)
-    # content file -> its git dates (post.sitemap.FileDates); None: read with one `git log`
+    # content file -> its git dates (content.history.FileDates); None: read with one `git log`
     updated: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.updated is None:
-            from ..post.sitemap import git_dates  # once, before any worker forks
-
-            self.updated = git_dates(self.project.root)
+            self.updated = git_dates(self.project.root)  # once, before any worker forks
 
     # -- fragments, rendered once per entry and reused by every page that shows them --
 

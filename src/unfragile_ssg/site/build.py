@@ -14,6 +14,7 @@ from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
 from ..config import Project
 from ..content.cache import EntryCache
+from ..content.history import git_dates
 from ..content.load import entry_files, read_entry
 from ..content.validate import Entry, check_schema, validate_entries
 from ..errors import Problem, SiteError
@@ -139,10 +140,13 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
     with timer.stage("plan"):
         linker = Linker(project.settings.base_path, project.settings.base_url)
         assets = collect_assets(project.assets_dir)
-        sample_tokens = {slug: _digest(views) for slug, views in samples.items()}
-        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), sample_tokens)
+        dates = git_dates(project.root)
+        # what a page shows beyond its entry file: its samples' captions, its "last updated" date
+        shown = {e.slug: _digest(samples.get(e.slug), dates.get(e.source)) for e in entries}
+        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
         result.pages = len(pages)
-        context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog))
+        context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
+                              updated=dates)
         env = make_environment(project, linker, assets)
 
     manifest = manifest_path(cache_dir, output)

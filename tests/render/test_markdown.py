@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from unfragile_ssg.render.markdown import is_safe_link, render_markdown
+from unfragile_ssg.render.markdown import is_safe_link, render_inline, render_markdown
 
 
 def test_raw_html_is_escaped() -> None:
@@ -42,3 +42,12 @@ def test_inline_markdown_has_no_blocks_and_stays_safe() -> None:
     assert "<b>" not in html and "&lt;b&gt;" in html
     assert 'href="javascript' not in html and 'href="https://e.org"' in html
     assert "<p>" not in html
+
+
+def test_links_from_the_site_root_get_the_base_path() -> None:
+    html = render_markdown("[BLIP](/models/blip/) and [paper](https://example.org/) and ![x](/media/a.png) and [top](//cdn.example.org/x)", "/catalog/")
+    assert 'href="/catalog/models/blip/"' in html
+    assert 'src="/catalog/media/a.png"' in html
+    assert 'href="//cdn.example.org/x"' in html  # another host: left alone
+    assert 'href="/models/blip/"' in render_markdown("[BLIP](/models/blip/)")
+    assert 'href="/catalog/tasks/"' in render_inline("see [tasks](/tasks/)", "/catalog/")

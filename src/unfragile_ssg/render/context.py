@@ -80,7 +80,7 @@ class SiteContext:
         for slug in slugs:
             entry = self.catalog.by_slug[slug]
             out[slug] = {
-                "overview": render_markdown(entry.body),
+                "overview": render_markdown(entry.body, self.linker.base_path),
                 "capabilities": template.render(entry=entry, shown=CAPABILITIES_SHOWN, tasks=self.project.settings.tasks),
             }
         return out

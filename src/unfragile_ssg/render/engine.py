@@ -40,7 +40,7 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
 
     env.globals.update(url=linker.url, absolute_url=linker.absolute, asset=asset, site=project.settings)
     env.filters["score"] = format_score
-    env.filters["inline"] = lambda text: Markup(render_inline(text))
+    env.filters["inline"] = lambda text: Markup(render_inline(text, linker.base_path))
     env.filters["thousands"] = lambda n: f"{n:,}"
     return env
 

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..catalog.model import SUBSCORE_LABELS, SUBSCORES, Catalog
+from ..catalog.signals import COUNT_LABELS
 from ..catalog.verdict import verdict
 from ..config import Project
 from ..content.history import git_dates
@@ -19,13 +20,7 @@ from .markdown import render_markdown
 CAPABILITIES_SHOWN = 8
 PRICING_LABELS = {"free": "Free", "freemium": "Freemium", "paid": "Paid", "contact": "Contact sales"}
 SIGNAL_LABELS = {
-    "downloads": "Downloads (last month)",
-    "likes": "Likes",
-    "stars": "Stars",
-    "forks": "Forks",
-    "contributors": "Contributors",
-    "dependents": "Built on it",
-    "citations": "Citations",
+    **COUNT_LABELS,
     "parameters": "Parameters",
     "released": "Released",
     "updated": "Last updated",

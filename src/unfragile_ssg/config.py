@@ -151,7 +151,10 @@ class MatchSettings(Strict):
     threshold: float = Field(0.15, ge=0, le=1, description="Minimum similarity for an edge.")
     task_weight: float = Field(0.5, ge=0, le=1, description="Share of the similarity from shared tasks; the rest is text (TF-IDF).")
     cross_kind: float = Field(0.5, ge=0, le=1, description="Similarity multiplier for entries of different kinds (a model and a prompt collection); curated pairs always count.")
-    damping: float = Field(0.85, gt=0, lt=1, description="PageRank damping factor for the Match Graph score.")
+    full_strength: float = Field(
+        3.0, gt=0, le=1000,
+        description="Weighted degree (the sum of an entry's edge weights) that scores 100 on Match Graph; "
+        "less scores in proportion. A fixed scale, so that an edit elsewhere leaves an entry's score alone.")
     sketch_dims: int = Field(256, ge=16, le=4096, description="Width of the text sketch that proposes candidate neighbours in big catalogs.")
     candidates: int = Field(32, ge=1, le=1000, description="Candidates per entry, rescored exactly, in big catalogs.")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from unfragile_ssg.catalog.enrich import build_catalog
-from unfragile_ssg.catalog.graph import build_graph, pagerank
+from unfragile_ssg.catalog.graph import build_graph, strength_score, weighted_degree
 from unfragile_ssg.catalog.text import tfidf, top_candidates
 from unfragile_ssg.config import MatchSettings
 
@@ -65,14 +65,25 @@ def test_graph_does_not_depend_on_input_order():
     assert one.pairs == two.pairs and one.scores == two.scores
 
 
-def test_match_graph_score_zero_when_isolated_and_100_at_the_centre():
-    pr, base = pagerank(4, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 1.0]), 0.85)
-    assert pr[3] == pytest.approx(base)
-    assert pr[0] > pr[1] > pr[3] and pr[1] == pytest.approx(pr[2])
+def test_match_graph_score_is_weighted_degree_on_a_fixed_scale():
+    strength = weighted_degree(4, np.array([0, 0]), np.array([1, 2]), np.array([0.75, 0.5]))
+    assert strength.tolist() == [1.25, 0.75, 0.5, 0.0]
+    assert strength_score(strength, 1.0).tolist() == [100.0, 75.0, 50.0, 0.0]
     entries = [make_entry("hub", compare_with=["x", "y"]), make_entry("x", text="x"), make_entry("y", text="y"),
                make_entry("lonely", kind="prompts", tasks=["agents"], text="nothing shared")]
-    graph = build_graph(entries, settings(match=MatchSettings(neighbours=0)))
+    graph = build_graph(entries, settings(match=MatchSettings(neighbours=0, full_strength=1.0)))
     assert graph.scores["hub"] == 100 and graph.scores["lonely"] == 0 and 0 < graph.scores["x"] < 100
+
+
+def test_an_edit_changes_only_the_scores_of_entries_whose_comparisons_change():
+    entries = random_entries(random.Random(5), 60)
+    before = build_graph(entries, settings())
+    edited = entries[:]
+    edited[0] = make_entry(entries[0].slug, text="a completely different description of a quantum toaster")
+    after = build_graph(edited, settings())
+    touched = {s for p in before.pairs + after.pairs if (p in before.pairs) != (p in after.pairs) for s in (p.a, p.b)}
+    changed = {s for s in before.scores if before.scores[s] != after.scores[s]}
+    assert changed and changed <= touched | {entries[0].slug}
 
 
 def test_times_matched_counts_comparison_pages():

@@ -24,10 +24,8 @@ from .text import idf_task_matrix, tfidf, top_candidates, entry_text
 @dataclass
 class MatchGraph:
     pairs: list[Pair]
-    pagerank: dict[str, float]
+    strength: dict[str, float]  # weighted degree: the sum of the entry's edge weights
     scores: dict[str, float]  # Match Graph sub-score, 0–100 before rounding
-    isolated_pagerank: float  # what an entry without comparisons gets
-    top_pagerank: float
     exact: bool  # every pair compared exactly (no sketch)
     candidate_pairs: int = 0
     stats: dict[str, int] = field(default_factory=dict)
@@ -69,23 +67,19 @@ def _candidate_pairs(settings: Settings, tf, tasks: np.ndarray) -> tuple[np.ndar
     return keys // n, keys % n, False
 
 
-def pagerank(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, damping: float) -> tuple[np.ndarray, float]:
-    """Weighted PageRank of an undirected graph; also the value of an entry with no edge."""
+def weighted_degree(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per node, the sum of the weights of its edges (rounded as the pages show it)."""
     strength = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
-    dangling = strength == 0
-    pr = np.full(n, 1.0 / n)
-    share = np.zeros(n)
-    for _ in range(500):
-        np.divide(pr, strength, out=share, where=~dangling)
-        share[dangling] = 0.0
-        flow = np.bincount(a, weights=w * share[b], minlength=n) + np.bincount(b, weights=w * share[a], minlength=n)
-        new = damping * flow + (damping * pr[dangling].sum() + (1 - damping)) / n
-        delta = np.abs(new - pr).sum()
-        pr = new
-        if delta < 1e-13:
-            break
-    base = ((1 - damping) + damping * pr[dangling].sum()) / n
-    return pr, float(base)
+    return np.round(strength, 4)
+
+
+def strength_score(strength: np.ndarray, full_strength: float) -> np.ndarray:
+    """0 without comparisons, 100 at ``full_strength`` or more, in proportion between.
+
+    A local measure on a fixed scale (unlike PageRank, or a scale set by the most connected
+    entry): an edit changes the scores of the entries whose comparisons it changes, and no
+    others, so that a small edit re-renders a small part of the site."""
+    return np.clip(100.0 * strength / full_strength, 0.0, 100.0)
 
 
 def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
@@ -150,19 +144,13 @@ def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
 
     rank_weight = np.array([max(p.weight, match.threshold) if p.curated else p.weight for p in pairs], dtype=np.float64)
     rank_weight[rank_weight <= 0] = 1.0 if len(rank_weight) else 0
-    pr, base = pagerank(n, ea, eb, rank_weight, match.damping) if n else (np.zeros(0), 0.0)
-    top = float(pr.max()) if n else 0.0
-    if n and top - base > 1e-12:
-        scores = np.clip(100.0 * (pr - base) / (top - base), 0.0, 100.0)
-    else:
-        scores = np.zeros(n)
+    strength = weighted_degree(n, ea, eb, rank_weight)
+    scores = strength_score(strength, match.full_strength)
     curated_count = sum(p.curated for p in pairs)
     return MatchGraph(
         pairs=pairs,
-        pagerank={s: float(pr[i]) for i, s in enumerate(slugs)},
+        strength={s: float(strength[i]) for i, s in enumerate(slugs)},
         scores={s: float(scores[i]) for i, s in enumerate(slugs)},
-        isolated_pagerank=base,
-        top_pagerank=top,
         exact=exact,
         candidate_pairs=int(len(a)),
         stats={"entries": n, "pairs": len(pairs), "curated": curated_count, "found": len(pairs) - curated_count,

@@ -34,8 +34,8 @@ READS = {
         "(log scale), documentation links, the licence, and how recently it was updated or released."
     ),
     "match_graph": (
-        "Its place in the match graph: weighted PageRank over the comparison pages, 0 for an entry with no "
-        "comparison and 100 for the most central entry."
+        "Its place in the match graph: its weighted degree (the similarities of its comparison pages, added up), "
+        "0 for an entry with no comparison and 100 for a well-connected one."
     ),
 }
 
@@ -94,13 +94,13 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
             mean = weighted_mean(found)
             values[name] = None if mean is None else round_half_up(mean)
             formulas[name] = mean_formula(found, values[name])
-        pr = graph.pagerank[entry.slug]
+        strength = graph.strength[entry.slug]
         raw = graph.scores[entry.slug]
         values["match_graph"] = round_half_up(raw)
+        full = settings.match.full_strength
         rows["match_graph"] = [
-            SignalRow("PageRank in the match graph", f"{pr:.6f}", raw, 1.0,
-                      f"100 × (PageRank − {graph.isolated_pagerank:.6f}) ÷ ({graph.top_pagerank:.6f} − {graph.isolated_pagerank:.6f}): "
-                      "0 without comparisons, 100 for the most central entry"),
+            SignalRow("Weighted degree in the match graph", f"{strength:.4f}", raw, 1.0,
+                      f"100 × weighted degree ÷ {full:g}, at most 100: 0 without comparisons, 100 at {full:g} or more"),
         ]
         formulas["match_graph"] = f"one signal: {_num(raw)}, shown as {values['match_graph']:.0f}"
 

@@ -35,7 +35,7 @@ def make_catalog(root: Path, entries: int, seed: int = 0) -> Path:
         kind = "models" if i % 3 else "prompts"
         tasks = rng.sample(TASKS, rng.randint(1, 3))
         others = rng.sample(slugs, 4)
-        compare = [o for o in others if o != slug][:3]
+        compare = [o for o in others if o != slug][: rng.randint(0, 2)]  # about 30,000 comparison pages at 10,000 entries, as in the Hugo figure
         caps = []
         for c in range(rng.randint(4, 14)):
             caps.append(

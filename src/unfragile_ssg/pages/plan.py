@@ -71,12 +71,13 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
     ]
     ranked = catalog.ranked()
     for kind in kinds:
-        members = [e.slug for e in ranked if e.kind == kind]
-        pages += _list_pages(kind + "/", "kind", (kind,), members, everything)
+        members = [(e.slug, tokens[e.slug]) for e in ranked if e.kind == kind]
+        pages += _list_pages(kind + "/", "kind", (kind,), members, site_key)
     for task in tasks:
-        members = [e.slug for e in ranked if task in e.fields.tasks]
-        pages += _list_pages(task_path(task), "task", (task,), members, everything)
-    pages += _list_pages("compare/", "compare_index", (), [p.slug for p in catalog.pairs], everything)
+        members = [(e.slug, tokens[e.slug]) for e in ranked if task in e.fields.tasks]
+        pages += _list_pages(task_path(task), "task", (task,), members, site_key)
+    pairs = [(p, tokens[p.a], tokens[p.b]) for p in catalog.pairs]
+    pages += _list_pages("compare/", "compare_index", (), pairs, site_key)
 
     for entry in catalog.entries:
         partners = [(p.slug, tokens[p.other(entry.slug)]) for p in catalog.pairs_of[entry.slug]]
@@ -97,9 +98,14 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
     return pages
 
 
-def _list_pages(path: str, view: str, args: tuple, members: list[str], key: str) -> list[PlannedPage]:
+def _list_pages(path: str, view: str, args: tuple, members: list, site_key: str) -> list[PlannedPage]:
+    """A ranked list in pages of LIST_PAGE_SIZE; each page's key covers the members it shows
+    (with their fingerprints), its number and the total, so an edit re-renders only the pages
+    where something it shows moved or changed."""
     count = max(1, ceil(len(members) / LIST_PAGE_SIZE))
-    return [
-        PlannedPage(paged(path, n), f"{view}.html" if view != "compare_index" else "compare_index.html", view, args + (n, count), key)
-        for n in range(1, count + 1)
-    ]
+    pages = []
+    for n in range(1, count + 1):
+        shown = members[(n - 1) * LIST_PAGE_SIZE : n * LIST_PAGE_SIZE]
+        key = _digest(site_key, view, args, n, count, len(members), shown)
+        pages.append(PlannedPage(paged(path, n), f"{view}.html", view, args + (n, count), key))
+    return pages

@@ -62,6 +62,7 @@ class SiteContext:
     methodology: dict[str, Any] = field(default_factory=dict)
     # content file -> its git dates (content.history.FileDates); None: read with one `git log`
     updated: dict[str, Any] | None = None
+    _members: dict[tuple[str, str], list[Entry]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.updated is None:
@@ -147,15 +148,25 @@ class SiteContext:
             "pagination": self.pagination(path, number, count),
         }
 
+    def _ranked_members(self, by: str, name: str) -> list[Entry]:
+        """The entries of a kind or task, ranked; sorted once per build (per worker), not per page."""
+        if self._members is None:
+            self._members = {}
+            for entry in self.catalog.ranked():
+                self._members.setdefault(("kind", entry.kind), []).append(entry)
+                for task in entry.fields.tasks:
+                    self._members.setdefault(("task", task), []).append(entry)
+        return self._members.get((by, name), [])
+
     def view_kind(self, page: PlannedPage, kind: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.kinds[kind]
-        members = [e for e in self.catalog.ranked() if e.kind == kind]
+        members = self._ranked_members("kind", kind)
         context = self._listing(page, settings.plural, f"{settings.plural} in the catalog, ranked by UnfragileRank.", members, kind + "/", number, count)
         return context | {"kind": kind}
 
     def view_task(self, page: PlannedPage, task: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.tasks[task]
-        members = [e for e in self.catalog.ranked() if task in e.fields.tasks]
+        members = self._ranked_members("task", task)
         description = settings.description or f"Entries for {settings.label}, ranked by UnfragileRank."
         context = self._listing(page, settings.label, description, members, task_path(task), number, count)
         return context | {"task": task, "task_settings": settings}

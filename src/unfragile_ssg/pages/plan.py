@@ -41,7 +41,8 @@ def _digest(*parts: object) -> str:
 
 
 def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> dict[str, str]:
-    """Per entry, a fingerprint of everything shown about it anywhere on the site."""
+    """Per entry, a fingerprint of everything shown about it anywhere on the site, except its
+    place in the overall ranking: only the ranked lists show that, and their keys add it."""
     extra = extra or {}
     breakdown = getattr(catalog, "breakdown", None)
     tokens = {}
@@ -50,7 +51,6 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> di
         tokens[slug] = _digest(
             entry.digest,
             catalog.scores[slug],
-            catalog.position[slug],
             [(p.slug, p.weight, p.reasons) for p in catalog.pairs_of[slug]],
             breakdown(slug) if breakdown else None,
             extra.get(slug),
@@ -61,7 +61,7 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> di
 def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None) -> list[PlannedPage]:
     """All pages, in a stable order."""
     tokens = entry_tokens(catalog, extra)
-    everything = _digest(site_key, sorted(tokens.items()))
+    everything = _digest(site_key, sorted(tokens.items()), sorted(catalog.position.items()))
     pages: list[PlannedPage] = [
         PlannedPage("", "home.html", "home", (), everything),
         PlannedPage("methodology/", "methodology.html", "methodology", (), everything),
@@ -71,10 +71,10 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
     ]
     ranked = catalog.ranked()
     for kind in kinds:
-        members = [(e.slug, tokens[e.slug]) for e in ranked if e.kind == kind]
+        members = [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in ranked if e.kind == kind]
         pages += _list_pages(kind + "/", "kind", (kind,), members, site_key)
     for task in tasks:
-        members = [(e.slug, tokens[e.slug]) for e in ranked if task in e.fields.tasks]
+        members = [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in ranked if task in e.fields.tasks]
         pages += _list_pages(task_path(task), "task", (task,), members, site_key)
     pairs = [(p, tokens[p.a], tokens[p.b]) for p in catalog.pairs]
     pages += _list_pages("compare/", "compare_index", (), pairs, site_key)

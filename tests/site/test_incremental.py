@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from unfragile_ssg.config import load_project
 from unfragile_ssg.site.build import BuildOptions, build_site
 
@@ -22,18 +24,69 @@ def build(config: Path, output: Path, cache: Path):
 
 
 def test_edits_rerender_a_few_pages_and_match_a_clean_build(tmp_path: Path) -> None:
-    config = make_catalog(tmp_path / "site", 240)
+    """Three rebuilds in a row: the second and third recycle the folder the one before replaced."""
+    config = make_catalog(tmp_path / "site", 160)
     models = tmp_path / "site" / "content" / "models"
     output, cache = tmp_path / "out", tmp_path / "cache"
     build(config, output, cache)
-
     first, second = sorted(models.iterdir())[:2]
-    # a rank that moves (its position shifts others on the ranked lists), and a new title
-    first.write_text(re.sub(r"downloads: \{value: \d+", "downloads: {value: 9999999", first.read_text("utf-8")), "utf-8")
-    second.write_text(re.sub(r"^title: .*$", "title: A renamed entry", second.read_text("utf-8"), count=1, flags=re.M), "utf-8")
-    result = build(config, output, cache)
-    assert 0 < result.stats.rendered < result.pages / 3
+    original = first.read_text("utf-8")
+    edits = [
+        # a rank that moves (its position shifts others on the ranked lists)
+        (first, re.sub(r"downloads: \{value: \d+", "downloads: {value: 9999999", original)),
+        (second, re.sub(r"^title: .*$", "title: A renamed entry", second.read_text("utf-8"), count=1, flags=re.M)),
+        (first, original),  # and back: the recycled folder holds this page as two builds ago
+    ]
+    for step, (path, text) in enumerate(edits):
+        path.write_text(text, "utf-8")
+        result = build(config, output, cache)
+        assert 0 < result.stats.rendered < result.pages / 3, step
+        clean = build(config, tmp_path / f"clean{step}", tmp_path / f"clean-cache{step}")
+        assert clean.stats.rendered == clean.pages
+        assert tree(output) == tree(tmp_path / f"clean{step}"), step
+    assert (tmp_path / ".out.previous").is_dir() and not (tmp_path / ".out.staging").exists()
 
-    clean = build(config, tmp_path / "clean", tmp_path / "clean-cache")
-    assert clean.stats.rendered == clean.pages
+
+def test_a_crash_mid_build_costs_a_full_copy_not_a_stale_page(tmp_path: Path, monkeypatch) -> None:
+    from unfragile_ssg.site import build as build_module
+
+    config = make_catalog(tmp_path / "site", 30)
+    output, cache = tmp_path / "out", tmp_path / "cache"
+    build(config, output, cache)
+    build(config, output, cache)  # now there is a spare folder to recycle
+    entry = sorted((tmp_path / "site" / "content" / "models").iterdir())[0]
+    entry.write_text(re.sub(r"^title: .*$", "title: Crashed", entry.read_text("utf-8"), count=1, flags=re.M), "utf-8")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "render_pages", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(config, output, cache)
+    monkeypatch.undo()
+    build(config, output, cache)
+    build(config, tmp_path / "clean", tmp_path / "clean-cache")
     assert tree(output) == tree(tmp_path / "clean")
+
+
+def test_a_build_failing_after_rendering_leaves_the_published_files_alone(tmp_path: Path, monkeypatch) -> None:
+    """Staging holds hard links to the published files: rendering must replace them, never
+    write through them."""
+    from unfragile_ssg.errors import SiteError
+    from unfragile_ssg.site import build as build_module
+
+    config = make_catalog(tmp_path / "site", 30)
+    output, cache = tmp_path / "out", tmp_path / "cache"
+    build(config, output, cache)
+    build(config, output, cache)
+    before = tree(output)
+    for entry in (tmp_path / "site" / "content" / "models").iterdir():
+        entry.write_text(entry.read_text("utf-8").replace("## Overview", "## Overview\n\nChanged."), "utf-8")
+
+    def fail(post):
+        raise SiteError("post-processing failed")
+
+    monkeypatch.setattr(build_module, "post_process", fail)
+    with pytest.raises(SiteError):
+        build(config, output, cache)
+    assert tree(output) == before

@@ -25,7 +25,7 @@ from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, make_environment, template_folders
 from .parallel import fork_map
-from .write import Staging, WriteStats, copy_static, manifest_path, read_manifest, render_pages, reuse_unchanged, save_manifest
+from .write import Staging, WriteStats, copy_static, render_pages
 
 
 @dataclass
@@ -149,13 +149,10 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
                               updated=dates)
         env = make_environment(project, linker, assets)
 
-    manifest = manifest_path(cache_dir, output)
-    with Staging(output) as staging:
+    with Staging(output, cache_dir) as staging:
         with timer.stage("render: reuse unchanged"):
             static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
-            to_render, result.stats.reused = reuse_unchanged(
-                pages, {name for name, _ in static}, read_manifest(manifest), output, staging.path
-            )
+            to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})
         with timer.stage("render: fragments"):
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
@@ -177,8 +174,7 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
                 result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
         if options.strict and result.warnings:
             raise SiteError(result.warnings)
-        staging.commit()
-        save_manifest(manifest, pages)
+        staging.commit(pages)
     result.seconds = time.perf_counter() - started
     return result
 

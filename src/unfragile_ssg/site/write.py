@@ -1,8 +1,12 @@
 """The write stage: render pages into a staging folder, then swap it in whole.
 
-The output folder is only ever replaced by a complete, successful build. Pages whose
-fingerprint matches the previous build's are hard-linked from the previous output instead
-of being rendered again; a manifest in the cache records each page's fingerprint.
+The output folder is only ever replaced by a complete, successful build. The folder it
+replaces is kept beside it as the *spare* (``.public.previous``) and becomes the next build's
+staging folder, so that a rebuild touches only the files that changed rather than copying
+the whole site: a page is kept if the spare already holds it, hard-linked from the output if
+the output does, and rendered otherwise. A manifest in the cache records each folder's page
+fingerprints; the spare's is deleted before the spare is touched, so that a crash can only
+cost a full copy, never a stale page.
 """
 
 from __future__ import annotations
@@ -57,43 +61,60 @@ def check_output_folder(output: Path) -> None:
 class Staging:
     """A sibling folder of the output that becomes the output when everything succeeded."""
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, cache_dir: Path):
         self.output = output
         self.path = output.parent / f".{output.name}.staging"
-        self.old = output.parent / f".{output.name}.old"
+        self.spare = output.parent / f".{output.name}.previous"
+        self.manifest = manifest_path(cache_dir, output)
+        self.spare_manifest = manifest_path(cache_dir, self.spare)
+        self.previous: dict[str, str] = {}  # the output's pages and their fingerprints
 
     def __enter__(self) -> "Staging":
         check_output_folder(self.output)
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in (self.path, self.old):
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        self.path.mkdir()
+        if self.path.exists():  # left by a build that crashed
+            shutil.rmtree(self.path)
+        self.previous = read_manifest(self.manifest)
         return self
 
     def __exit__(self, kind, error, tb) -> None:
         if error is not None and self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
-    def commit(self) -> None:
-        replace_file(self.path / MARKER, b"")
-        if self.output.exists():
-            os.replace(self.output, self.old)
-        os.replace(self.path, self.output)
-        shutil.rmtree(self.old, ignore_errors=True)
-
-
-def reuse_unchanged(
-    pages: list[PlannedPage], static: set[str], previous: dict[str, str], output: Path, staging: Path
-) -> tuple[list[PlannedPage], int]:
-    """Start the staging folder as a hard-linked copy of the previous output and return
-    the pages that must be rendered again; the rest are already in place.
-
-    Hard links make the copy cheap; files that change are replaced (new inode), never
-    written through, so the previous output stays intact until the swap."""
-    if not previous or not output.is_dir():
+    def start(self, pages: list[PlannedPage], static: set[str]) -> tuple[list[PlannedPage], int]:
+        """Fill the staging folder with every planned page that needs no rendering; return
+        the pages to render and how many were reused."""
+        spare_pages = read_manifest(self.spare_manifest)
+        self.spare_manifest.unlink(missing_ok=True)  # from here on the spare is being changed
+        if spare_pages and self.spare.is_dir():
+            os.replace(self.spare, self.path)
+            return _fill(pages, static, self.path, spare_pages, self.output, self.previous)
+        if self.spare.exists():
+            shutil.rmtree(self.spare)
+        if self.previous and self.output.is_dir():  # no spare yet: a hard-linked copy of the output
+            _link_tree(self.output, self.path)
+            return _fill(pages, static, self.path, self.previous, self.output, {})
+        self.path.mkdir()
         return list(pages), 0
-    _link_tree(output, staging)
+
+    def commit(self, pages: list[PlannedPage]) -> None:
+        replace_file(self.path / MARKER, b"")
+        self.manifest.unlink(missing_ok=True)
+        if self.output.exists():
+            os.replace(self.output, self.spare)
+        os.replace(self.path, self.output)
+        if self.previous:
+            save_manifest(self.spare_manifest, self.previous)
+        save_manifest(self.manifest, {page.output: page.key for page in pages})
+
+
+def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[str, str], output: Path,
+          published: dict[str, str]) -> tuple[list[PlannedPage], int]:
+    """Pages ``staging`` holds already (by the manifest ``have``) stay; pages the published
+    ``output`` holds are hard-linked from it; the rest are returned, to be rendered.
+
+    Files that change are replaced (new inode), never written through, so the published
+    output stays intact until the swap."""
     # anything this build does not plan goes: removed pages, old fingerprinted assets and
     # the post stage's files (search index, sitemap), which it writes anew
     keep = {page.output for page in pages} | static
@@ -103,8 +124,30 @@ def reuse_unchanged(
             path = name if relative == "." else f"{relative}/{name}"
             if path not in keep:
                 os.unlink(os.path.join(folder, name))
-    to_render = [page for page in pages if previous.get(page.output) != page.key or not (staging / page.output).is_file()]
+    to_render = []
+    for page in pages:
+        target = staging / page.output
+        if have.get(page.output) == page.key and target.is_file():
+            continue
+        if published.get(page.output) == page.key and _link(output / page.output, target):
+            continue
+        to_render.append(page)
     return to_render, len(pages) - len(to_render)
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            if not source.is_file():
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+        return True
+    except OSError:
+        return False
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -183,6 +226,7 @@ def copy_static(files: Iterable[tuple[str, Path]], staging: Path) -> int:
     return count
 
 
-def save_manifest(path: Path, pages: list[PlannedPage]) -> None:
-    data = {"version": 1, "pages": {page.output: page.key for page in pages}}
+def save_manifest(path: Path, keys: dict[str, str]) -> None:
+    """Record which page (output path) of a folder has which fingerprint."""
+    data = {"version": 1, "pages": keys}
     replace_file(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode())

@@ -77,7 +77,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
 
     with timer.stage("load"):
         files, problems = entry_files(project)
-        cache = EntryCache((cache_dir or project.cache_dir) / "entries.pickle")
+        cache = EntryCache((cache_dir or project.cache_dir) / "entries")
         contents = [path.read_bytes() for _, path in files]
         keys = [EntryCache.key(project.display(path), data) for (_, path), data in zip(files, contents)]
         results = [cache.get(key) for key in keys]

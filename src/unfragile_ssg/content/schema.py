@@ -44,7 +44,7 @@ def _check_model_name(value: str) -> str:
     return value
 
 
-ModelName = Annotated[str, Field(max_length=200, pattern=MODEL_NAME), AfterValidator(_check_model_name)]
+ModelName = Annotated[str, Field(max_length=200, json_schema_extra={"pattern": MODEL_NAME}), AfterValidator(_check_model_name)]
 Pricing = Literal["free", "freemium", "paid", "contact"]
 
 

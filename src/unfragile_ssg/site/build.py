@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -86,8 +87,11 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         parsed = fork_map(read_and_check, [(files[i], contents[i]) for i in misses], jobs)
         for i, result in zip(misses, parsed):
             results[i] = result
-            if result[1] is None and result[2] is not None and not result[2][1]:
-                cache.put(keys[i], result)  # only entries that passed the schema are kept
+            raw, problem, checked = result
+            if problem is None and checked is not None and not checked[1]:
+                # only entries that passed the schema are kept, without the raw front matter
+                # that the schema check has turned into fields (half the cache's size)
+                cache.put(keys[i], (dataclasses.replace(raw, front={}), problem, checked))
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):

@@ -74,7 +74,11 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     def read_and_check(item):
         (kind, path), data = item
         raw, problem = read_entry(project, kind, path, data)
-        return raw, problem, check_schema(raw) if raw is not None else None
+        if raw is None:
+            return raw, problem, None
+        # the raw front matter is done with once the schema has made fields of it: dropping
+        # it halves what crosses from the workers and what the entry cache holds
+        return dataclasses.replace(raw, front={}), problem, check_schema(raw)
 
     with timer.stage("load"):
         files, problems = entry_files(project)
@@ -87,11 +91,8 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         parsed = fork_map(read_and_check, [(files[i], contents[i]) for i in misses], jobs)
         for i, result in zip(misses, parsed):
             results[i] = result
-            raw, problem, checked = result
-            if problem is None and checked is not None and not checked[1]:
-                # only entries that passed the schema are kept, without the raw front matter
-                # that the schema check has turned into fields (half the cache's size)
-                cache.put(keys[i], (dataclasses.replace(raw, front={}), problem, checked))
+            if result[1] is None and result[2] is not None and not result[2][1]:
+                cache.put(keys[i], result)  # only entries that passed the schema are kept
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):

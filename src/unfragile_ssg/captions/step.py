@@ -170,15 +170,14 @@ class _Models:
         self.project = project
         settings = effective_settings(project, overrides)
         self.store = CaptionStore(project.caption_store)
-        self.default = settings.model
+        self.settings = settings
         self.contexts: dict[str, _Context] = {}
-        self._settings = settings
 
     def for_entry(self, entry) -> _Context:
-        spec = getattr(entry.fields, "captioner", None) or self.default
+        spec = entry.fields.captioner or self.settings.model
         if spec not in self.contexts:
-            settings = self._settings
-            if spec != self.default:
+            settings = self.settings
+            if spec != settings.model:
                 settings = settings.model_copy(update={"model": spec, "revision": None})
             ref = resolve_model(spec, settings.revision, self.project.root,
                                 hash_cache=self.project.cache_dir / "caption-model-hashes.json", remembered=self.store.models())
@@ -247,9 +246,16 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     missing = [s for s in samples if s.problem is None and s.record is None]
     if missing and compute:
         for ctx in models.contexts.values():
-            todo = {s.key: s for s in missing if s.ctx is ctx}  # one computation per distinct image
-            if todo:
-                report.warnings += _compute(ctx, list(todo.values()), decoded, report, progress, missing)
+            waiting = [s for s in missing if s.ctx is ctx]
+            if not waiting:
+                continue
+            try:
+                todo = {s.key: s for s in waiting}  # one computation per distinct image
+                _compute(ctx, list(todo.values()), decoded, report, progress)
+            except ModelUnavailable as error:
+                report.warnings += _entry_warnings(project, waiting, (
+                    f"{{count}} sample image(s) have no caption in the store and {error}. "
+                    "Until then the pages show those samples without captions"))
         for s in missing:
             if s.problem is None:
                 s.record = models.store.read(s.key)
@@ -270,18 +276,11 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     return report
 
 
-def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionReport, progress: bool,
-             missing: list[_Sample]) -> list[Problem]:
-    """Caption ``todo`` with ``ctx``'s model; warnings (per entry of ``missing``) when it can't be loaded."""
+def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionReport, progress: bool) -> None:
+    """Caption ``todo`` with ``ctx``'s model; raises ModelUnavailable when it cannot be loaded."""
     from .model import load_captioner
 
-    try:
-        captioner = load_captioner(ctx.ref, ctx.settings.device)
-    except ModelUnavailable as error:
-        affected = [s for s in missing if s.ctx is ctx]
-        return _entry_warnings(ctx.project, affected, (
-            f"{{count}} sample image(s) have no caption in the store and {error}. "
-            "Until then the pages show those samples without captions"))
+    captioner = load_captioner(ctx.ref, ctx.settings.device)
     if ctx.ref.kind == "local":
         ctx.store.remember_model(ctx.ref.spec, ctx.ref.identity)
     bar = None
@@ -310,7 +309,6 @@ def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionR
     finally:
         if bar:
             bar.close()
-    return []
 
 
 def _words(raw: RawCaption, special: set[str]) -> list[dict]:

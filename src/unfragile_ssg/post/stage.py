@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..content.history import git_dates
 from ..errors import Problem, SiteError
 from ..pages.urls import entry_path
 from .feed import FEED_PATH, atom_feed
 from .links import check_links
 from .robots import robots_txt
 from .search import build_search_index
-from ..content.history import git_dates
 from .sitemap import sitemap_xml
 
 SITEMAP_PATH = "sitemap.xml"

@@ -118,18 +118,21 @@ def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[
     # anything this build does not plan goes: removed pages, old fingerprinted assets and
     # the post stage's files (search index, sitemap), which it writes anew
     keep = {page.output for page in pages} | static
-    for folder, _dirs, files in os.walk(staging):
-        relative = os.path.relpath(folder, staging)
+    present = set()
+    root = str(staging)
+    for folder, _dirs, files in os.walk(root):
+        prefix = folder[len(root) + 1 :].replace(os.sep, "/")
         for name in files:
-            path = name if relative == "." else f"{relative}/{name}"
-            if path not in keep:
+            path = f"{prefix}/{name}" if prefix else name
+            if path in keep:
+                present.add(path)
+            else:
                 os.unlink(os.path.join(folder, name))
     to_render = []
     for page in pages:
-        target = staging / page.output
-        if have.get(page.output) == page.key and target.is_file():
+        if have.get(page.output) == page.key and page.output in present:
             continue
-        if published.get(page.output) == page.key and _link(output / page.output, target):
+        if published.get(page.output) == page.key and _link(output / page.output, staging / page.output):
             continue
         to_render.append(page)
     return to_render, len(pages) - len(to_render)

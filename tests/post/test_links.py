@@ -26,6 +26,13 @@ def test_parse_page_finds_links_srcset_candidates_and_ids() -> None:
     assert page.ids == {"top-part", "old"}
 
 
+def test_parse_page_finds_attributes_after_any_whitespace_and_keeps_values_as_written() -> None:
+    page = parse_page(b'<a\nhref="/n/">n</a><a\thref="/t/">t</a><a\r\nhref="/r/">r</a><img\fsrc="f.png">'
+                      b'<p\n  id="after-newline">p</p><a href="/x/\ny/">x</a><a data-href="/no/">no</a>')
+    assert page.links == ["/n/", "/t/", "/r/", "f.png", "/x/\ny/"]
+    assert page.ids == {"after-newline"}
+
+
 @pytest.mark.parametrize("base", ["/", "/sub/path/"])
 def test_resolves_pretty_urls_relative_links_and_fragments(tmp_path: Path, base: str) -> None:
     write(tmp_path, {

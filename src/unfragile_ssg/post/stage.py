@@ -35,6 +35,7 @@ class PostInput:
     search: bool = True
     cache_dir: Path | None = None  # default: the project's cache folder
     changed: int = 0  # pages rendered (not reused) in this build
+    static: tuple[str, ...] = ()  # the other files copied into the folder, relative to it
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # filled in: seconds per step
 
@@ -73,9 +74,10 @@ def post_process(post: PostInput) -> list[Problem]:
 
     sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}
     keys = {page.output: page.key for page in post.pages}
+    html = [name for name in [*keys, *post.static] if name.endswith(".html")]  # all the folder holds, unwalked
     problems, link_timings = check_links(
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
-        cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys,
+        cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys, html=html,
     )
     post.timings.update(link_timings)
     if post.strict and problems:

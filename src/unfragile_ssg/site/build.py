@@ -195,7 +195,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
         with timer.stage("post"):
             post = PostInput(project, context, pages, staging.path, strict=options.strict,
                              external_links=options.external_links, search=options.search, cache_dir=cache_dir,
-                             changed=len(to_render))
+                             changed=len(to_render), static=tuple(name for name, _ in static))
             try:
                 result.warnings.extend(post_process(post))
             finally:

@@ -79,7 +79,7 @@ base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
 tf = tfidf([entry_text(e) for e in entries])
 t_text = time.perf_counter() - t0
-vocabulary, nnz = len(tf.vocabulary), len(tf.data)
+vocabulary, nnz = len(tf.terms), len(tf.data)
 del tf
 t0, c0 = time.perf_counter(), time.process_time()
 graph = build_graph(entries, settings)

@@ -18,7 +18,7 @@ def test_pair_dots_equal_dense_cosines():
     words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(40)]
     tf = tfidf(texts)
-    dense = np.zeros((tf.rows, len(tf.vocabulary)))
+    dense = np.zeros((tf.rows, len(tf.terms)))
     for r in range(tf.rows):
         dense[r, tf.indices[tf.indptr[r]:tf.indptr[r + 1]]] = tf.data[tf.indptr[r]:tf.indptr[r + 1]]
     a, b = np.triu_indices(tf.rows, 1)

@@ -12,13 +12,15 @@ numpy products, and rescore the candidates exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..config import Settings
 from ..content.validate import Entry
 from .model import Pair
-from .text import idf_task_matrix, tfidf, top_candidates, entry_text
+from .terms import entry_term_counts
+from .text import idf_task_matrix, tfidf_from_counts, top_candidates
 
 
 @dataclass
@@ -82,7 +84,8 @@ def strength_score(strength: np.ndarray, full_strength: float) -> np.ndarray:
     return np.clip(100.0 * strength / full_strength, 0.0, 100.0)
 
 
-def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
+def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | None = None) -> MatchGraph:
+    """The graph of ``entries``; ``term_cache`` keeps their term counts between builds."""
     entries = sorted(entries, key=lambda e: e.slug)
     n = len(entries)
     slugs = [e.slug for e in entries]
@@ -90,7 +93,7 @@ def build_graph(entries: list[Entry], settings: Settings) -> MatchGraph:
     match = settings.match
     task_names = sorted(set(settings.tasks) | {t for e in entries for t in e.fields.tasks})
     tasks = idf_task_matrix([e.fields.tasks for e in entries], task_names)
-    tf = tfidf([entry_text(e) for e in entries])
+    tf = tfidf_from_counts(entry_term_counts(entries, term_cache))
     kind_names = sorted({e.kind for e in entries})
     kinds = np.array([kind_names.index(e.kind) for e in entries], dtype=np.int64)
 

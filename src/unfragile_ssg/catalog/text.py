@@ -37,14 +37,37 @@ def tokens(text: str) -> list[str]:
     return [w for w in text.lower().translate(_SPACES).split() if len(w) > 1 and w not in STOPWORDS and not w.isdigit()]
 
 
+TermCounts = tuple[np.ndarray, np.ndarray]  # a text's term keys (uint64, ascending) and how often each occurs
+
+
+def term_key(word: str) -> int:
+    """A stable 64-bit key for a word: CRC-32 in the high half, Adler-32 in the low.
+
+    Stable across processes (unlike ``hash``), so counts can be cached between builds; the
+    high half alone places the word in the sketch. Two words with one key count as one."""
+    data = word.encode()
+    return (zlib.crc32(data) << 32) | zlib.adler32(data)
+
+
+def term_counts(text: str) -> TermCounts:
+    """The text's words (lower case, no stopwords, numbers or single letters), counted."""
+    counts = Counter(text.lower().translate(_SPACES).split())
+    words = [w for w in counts if len(w) > 1 and w not in STOPWORDS and not w.isdigit()]
+    keys = np.fromiter(map(term_key, words), dtype=np.uint64, count=len(words))
+    tf = np.fromiter(map(counts.__getitem__, words), dtype=np.float64, count=len(words))
+    unique, where = np.unique(keys, return_inverse=True)
+    return unique, np.bincount(where.ravel(), weights=tf, minlength=len(unique)) if len(unique) else tf
+
+
 @dataclass
 class TfIdf:
-    """L2-normalised TF-IDF rows in CSR form: row i's terms are indices[indptr[i]:indptr[i+1]]."""
+    """L2-normalised TF-IDF rows in CSR form: row i's terms are indices[indptr[i]:indptr[i+1]],
+    numbered in the order of their keys (``terms``)."""
 
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray
-    vocabulary: list[str]
+    terms: np.ndarray  # uint64 term keys, ascending
 
     @property
     def rows(self) -> int:
@@ -61,7 +84,7 @@ class TfIdf:
         left, right = np.where(swap, right, left), np.where(swap, left, right)
         order = np.argsort(left, kind="stable")
         left, right = left[order], right[order]
-        vocab = max(1, len(self.vocabulary))
+        vocab = max(1, len(self.terms))
         block = max(1, min(256, 4_000_000 // vocab))  # a dense block stays under 32 MB
         starts = np.searchsorted(left, np.arange(0, self.rows + block, block))
         result = np.zeros(len(left), dtype=np.float64)
@@ -94,7 +117,7 @@ class TfIdf:
 
     def sketch(self, dims: int) -> np.ndarray:
         """Signed feature hashing of the rows into ``dims`` columns: dot products are kept on average."""
-        hashes = np.array([zlib.crc32(t.encode()) for t in self.vocabulary], dtype=np.int64)
+        hashes = (self.terms >> np.uint64(32)).astype(np.int64)  # the words' CRC-32
         column = hashes % dims
         sign = np.where((hashes // dims) % 2 == 0, 1.0, -1.0)
         row = np.repeat(np.arange(self.rows), np.diff(self.indptr))
@@ -106,51 +129,26 @@ class TfIdf:
 
 
 def tfidf(texts: list[str]) -> TfIdf:
-    """Sublinear term frequency (1 + ln tf) × smooth idf (ln((1 + N) / (1 + df)) + 1), L2-normalised.
+    return tfidf_from_counts([term_counts(text) for text in texts])
 
-    Words are told apart by their 64-bit string hash, which ``Counter`` has already computed,
-    so no per-word dictionary lookup is needed (a collision merely merges two words). Results
-    never depend on hash values: only on which words are equal, and on each text's word order.
-    """
-    words: dict[int, str] = {}  # one spelling per hash: the catalog's vocabulary, not every occurrence
-    row_hashes: list[np.ndarray] = []
-    row_counts: list[np.ndarray] = []
-    for text in texts:
-        counts = Counter(text.lower().translate(_SPACES).split())
-        hashes = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
-        words.update(zip(hashes.tolist(), counts))
-        row_hashes.append(hashes)
-        row_counts.append(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-    n = len(texts)
-    lengths = np.array([len(r) for r in row_hashes], dtype=np.int64)
-    hashes = np.concatenate(row_hashes) if row_hashes else np.zeros(0, dtype=np.int64)
-    tf = np.concatenate(row_counts) if row_counts else np.zeros(0)
-    del row_hashes, row_counts
+
+def tfidf_from_counts(rows: list[TermCounts]) -> TfIdf:
+    """Sublinear term frequency (1 + ln tf) × smooth idf (ln((1 + N) / (1 + df)) + 1), L2-normalised."""
+    n = len(rows)
+    lengths = np.array([len(keys) for keys, _ in rows], dtype=np.int64)
+    keys = np.concatenate([keys for keys, _ in rows]) if rows else np.zeros(0, dtype=np.uint64)
+    tf = np.concatenate([counts for _, counts in rows]) if rows else np.zeros(0)
     row = np.repeat(np.arange(n, dtype=np.int32), lengths)
-    unique, indices = np.unique(hashes, return_inverse=True)
-    del hashes
-    indices = indices.astype(np.int32)
-    names = [words[h] for h in unique.tolist()]
-    del words, unique
-    valid = np.fromiter((len(w) > 1 and w not in STOPWORDS and not w.isdigit() for w in names), dtype=bool, count=len(names))
-    keep = valid[indices]
-    indices, tf, row = indices[keep], tf[keep], row[keep]
-    # number the kept words 0..V-1 in alphabetical order, independent of hash values
-    kept = np.flatnonzero(valid)
-    kept_names = [names[i] for i in kept]
-    alphabetical = sorted(range(len(kept_names)), key=kept_names.__getitem__)
-    new_id = np.full(len(names), -1, dtype=np.int32)
-    new_id[kept[np.array(alphabetical, dtype=np.int64)]] = np.arange(len(kept_names), dtype=np.int32)
-    indices = new_id[indices]
-    names = sorted(kept_names)
+    terms, indices = np.unique(keys, return_inverse=True)
+    indices = indices.ravel().astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
-    df = np.bincount(indices, minlength=len(names)).astype(np.float64)
+    np.cumsum(lengths, out=indptr[1:])
+    df = np.bincount(indices, minlength=len(terms)).astype(np.float64)
     idf = np.log((1 + n) / (1 + df)) + 1.0
     data = (1.0 + np.log(tf)) * idf[indices]
     norms = np.sqrt(np.bincount(row, weights=data * data, minlength=n))
     data = data / np.where(norms > 0, norms, 1.0)[row] if len(data) else data
-    return TfIdf(indptr, indices, data, names)
+    return TfIdf(indptr, indices, data, terms)
 
 
 def idf_task_matrix(task_lists: list[list[str]], names: list[str]) -> np.ndarray:

@@ -103,6 +103,8 @@ def _check_compare_with(raw: RawEntry, fields: EntryFields, slugs: dict[str, Raw
 
 def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tuple[tuple[Path, ...], list[Problem]]:
     problems, paths = [], []
+    if not fields.samples:
+        return (), problems
     content = project.content_dir.resolve()
     for i, sample in enumerate(fields.samples):
         target = (raw.path.parent / sample.image).resolve()

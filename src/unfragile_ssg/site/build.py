@@ -122,9 +122,10 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     return entries
 
 
-def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer: Timer, warnings: list[Problem]):
+def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer: Timer, warnings: list[Problem],
+           cache_dir: Path | None = None):
     with timer.stage("enrich: catalog"):
-        catalog = build_catalog(project, entries)
+        catalog = build_catalog(project, entries, cache_dir)
     with timer.stage("enrich: captions"):
         samples, files = _captions(project, entries, options, warnings)
     return catalog, samples, files
@@ -163,7 +164,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
 
     cache_dir = options.cache_dir or project.cache_dir
     entries = load_and_validate(project, timer, jobs, cache_dir)
-    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):
         linker = Linker(project.settings.base_path, project.settings.base_url)

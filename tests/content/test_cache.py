@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from unfragile_ssg.content.cache import EntryCache
@@ -48,3 +50,45 @@ def test_a_damaged_shard_costs_only_its_entries(tmp_path: Path) -> None:
     fill(tmp_path, values)  # the damaged shard is written again, whole
     repaired = EntryCache(tmp_path)
     assert all(repaired.get(EntryCache.key(f"content/models/{n}.md", v.encode())) == v for n, v in values.items())
+
+
+def _aged(path: Path, text: str, seconds_ago: int = 60) -> None:
+    path.write_text(text, "utf-8")
+    then = time.time_ns() - seconds_ago * 1_000_000_000
+    os.utime(path, ns=(then, then))
+
+
+def test_unchanged_files_are_known_by_their_stats_and_not_read(tmp_path: Path) -> None:
+    entry = tmp_path / "a.md"
+    _aged(entry, "first")
+    cache = EntryCache(tmp_path / "cache")
+    key, data = cache.file_key("content/models/a.md", entry)
+    assert data == b"first" and key == EntryCache.key("content/models/a.md", b"first")
+    cache.save()
+
+    again = EntryCache(tmp_path / "cache")
+    assert again.file_key("content/models/a.md", entry) == (key, None)  # not read
+
+    _aged(entry, "other", seconds_ago=30)  # same size, another time: read again
+    changed, data = again.file_key("content/models/a.md", entry)
+    assert data == b"other" and changed == EntryCache.key("content/models/a.md", b"other")
+
+
+def test_files_modified_in_the_last_seconds_are_always_read(tmp_path: Path) -> None:
+    entry = tmp_path / "a.md"
+    entry.write_text("fresh", "utf-8")
+    cache = EntryCache(tmp_path / "cache")
+    cache.file_key("content/models/a.md", entry)
+    cache.save()
+    # a second edit within the same timestamp tick could keep the time: never trusted
+    assert EntryCache(tmp_path / "cache").file_key("content/models/a.md", entry)[1] == b"fresh"
+
+
+def test_a_damaged_stats_file_costs_only_reading_the_files(tmp_path: Path) -> None:
+    entry = tmp_path / "a.md"
+    _aged(entry, "first")
+    cache = EntryCache(tmp_path / "cache")
+    cache.file_key("content/models/a.md", entry)
+    cache.save()
+    (tmp_path / "cache" / "stats.pickle").write_bytes(b"\x80\x05garbage")
+    assert EntryCache(tmp_path / "cache").file_key("content/models/a.md", entry)[1] == b"first"

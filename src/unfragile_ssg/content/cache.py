@@ -1,9 +1,12 @@
 """A cache of parsed and schema-checked entries, keyed by each file's path and bytes.
 
-A rebuild reads every file (to see whether it changed) but parses and validates only
-the ones that did. The cache is a folder of pickles (shards, by file path), each written
-atomically, and only the shards whose entries changed are written again; a missing, damaged
-or outdated shard is ignored and rebuilt, never trusted.
+A rebuild parses and validates only the files that changed. A file whose size, modification
+time and inode are those recorded by the last build is not even read (as git and make do);
+a file modified within the last two seconds is not recorded, since a second edit within the
+same timestamp tick could keep its time. The cache is a folder of pickles (shards, by file
+path, and the index of file stats), each written atomically, and only the shards whose
+entries changed are written again; a missing, damaged or outdated shard is ignored and
+rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from .schema import EntryFields
 
 FORMAT = 2
 SHARDS = 64
+SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 
 
 def _version() -> str:
@@ -47,13 +52,40 @@ class EntryCache:
             if isinstance(stored, dict) and stored.get("version") == self.version:
                 self.items.update(stored["items"])
                 self.loaded[shard] = set(stored["items"])
+        self.stats: dict[str, tuple[tuple[int, int, int], str]] = self._load_stats()
+        self.seen_stats: dict[str, tuple[tuple[int, int, int], str]] = {}
 
     def _path(self, shard: int) -> Path:
         return self.folder / f"{shard:02d}.pickle"
 
+    def _load_stats(self) -> dict:
+        try:
+            with open(self.folder / "stats.pickle", "rb") as handle:
+                stored = pickle.load(handle)
+        except Exception:  # missing or damaged: only costs reading every file once
+            return {}
+        if isinstance(stored, dict) and stored.get("version") == self.version and isinstance(stored.get("files"), dict):
+            return stored["files"]
+        return {}
+
     @staticmethod
     def key(display: str, data: bytes) -> str:
         return display + "\0" + hashlib.sha256(data).hexdigest()
+
+    def file_key(self, display: str, path: Path) -> tuple[str, bytes | None]:
+        """The key of a file and its bytes, or None for the bytes when the file's stats are
+        those recorded for this key (the file was not read)."""
+        status = os.stat(path)
+        signature = (status.st_mtime_ns, status.st_size, status.st_ino)
+        known = self.stats.get(display)
+        if known is not None and known[0] == signature:
+            self.seen_stats[display] = known
+            return known[1], None
+        data = path.read_bytes()
+        key = self.key(display, data)
+        if time.time_ns() - status.st_mtime_ns > SETTLE_NS:
+            self.seen_stats[display] = (signature, key)
+        return key, data
 
     def get(self, key: str) -> Any:
         value = self.items.get(key)
@@ -73,10 +105,15 @@ class EntryCache:
         for shard, items in enumerate(shards):
             if items.keys() == self.loaded[shard]:
                 continue
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self._path(shard)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                pickle.dump({"version": self.version, "items": items}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
+            self._write(self._path(shard), {"version": self.version, "items": items})
             self.loaded[shard] = set(items)
+        if self.seen_stats != self.stats:
+            self._write(self.folder / "stats.pickle", {"version": self.version, "files": self.seen_stats})
+            self.stats = dict(self.seen_stats)
+
+    def _write(self, path: Path, data: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)

@@ -40,6 +40,11 @@ def _digest(*parts: object) -> str:
     return hasher.hexdigest()
 
 
+def _pair_fields(pair) -> tuple:
+    """A pair as plain values: their repr is far quicker to make than a dataclass's."""
+    return (pair.a, pair.b, pair.weight, pair.curated, pair.reasons)
+
+
 def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> dict[str, str]:
     """Per entry, a fingerprint of everything shown about it anywhere on the site, except its
     place in the overall ranking: only the ranked lists show that, and their keys add it."""
@@ -51,7 +56,7 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> di
         tokens[slug] = _digest(
             entry.digest,
             catalog.scores[slug],
-            [(p.slug, p.weight, p.reasons) for p in catalog.pairs_of[slug]],
+            [_pair_fields(p) for p in catalog.pairs_of[slug]],
             breakdown(slug) if breakdown else None,
             extra.get(slug),
         )
@@ -69,14 +74,14 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         PlannedPage("search/", "search.html", "search", (), everything),
         PlannedPage("404.html", "404.html", "not_found", (), everything),
     ]
-    ranked = catalog.ranked()
+    ranked = [(e, (e.slug, tokens[e.slug], catalog.position[e.slug])) for e in catalog.ranked()]
     for kind in kinds:
-        members = [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in ranked if e.kind == kind]
+        members = [member for e, member in ranked if e.kind == kind]
         pages += _list_pages(kind + "/", "kind", (kind,), members, site_key)
     for task in tasks:
-        members = [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in ranked if task in e.fields.tasks]
+        members = [member for e, member in ranked if task in e.fields.tasks]
         pages += _list_pages(task_path(task), "task", (task,), members, site_key)
-    pairs = [(p, tokens[p.a], tokens[p.b]) for p in catalog.pairs]
+    pairs = [(_pair_fields(p), tokens[p.a], tokens[p.b]) for p in catalog.pairs]
     pages += _list_pages("compare/", "compare_index", (), pairs, site_key)
 
     for entry in catalog.entries:
@@ -92,7 +97,7 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages.append(
             PlannedPage(
                 compare_path(pair), "compare.html", "compare", (index,),
-                _digest(site_key, tokens[pair.a], tokens[pair.b], pair), (a.source, b.source),
+                _digest(site_key, tokens[pair.a], tokens[pair.b], _pair_fields(pair)), (a.source, b.source),
             )
         )
     return pages

@@ -101,12 +101,12 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     with timer.stage("load"):
         files, problems = entry_files(project)
         cache = EntryCache((cache_dir or project.cache_dir) / "entries")
-        contents = [path.read_bytes() for _, path in files]
-        keys = [EntryCache.key(project.display(path), data) for (_, path), data in zip(files, contents)]
+        keys, contents = zip(*(cache.file_key(project.display(path), path) for _, path in files)) if files else ((), ())
         results = [cache.get(key) for key in keys]
         misses = [i for i, hit in enumerate(results) if hit is None]
     with timer.stage("load: parse + schema"):
-        parsed = fork_map(read_and_check, [(files[i], contents[i]) for i in misses], jobs)
+        work = [(files[i], contents[i] if contents[i] is not None else files[i][1].read_bytes()) for i in misses]
+        parsed = fork_map(read_and_check, work, jobs)
         for i, result in zip(misses, parsed):
             results[i] = result
             if result[1] is None and result[2] is not None and not result[2][1]:

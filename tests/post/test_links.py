@@ -114,3 +114,19 @@ def test_external_links_are_checked_only_when_asked(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_cached_verdicts_are_dropped_when_the_files_change(tmp_path: Path) -> None:
+    site, cache = tmp_path / "site", tmp_path / "links.pickle"
+    write(site, {"index.html": '<a href="/models/x/">x</a>', "models/x/index.html": "<p>x</p>"})
+    keys = {"index.html": "k1", "models/x/index.html": "k2"}
+    files = list(keys)
+    assert check_links(site, "/", {}, cache=cache, keys=keys, files=files)[0] == []
+
+    (site / "models/x/index.html").unlink()  # the home page is unchanged, the file it links to is gone
+    del keys["models/x/index.html"]
+    problems, _ = check_links(site, "/", {}, cache=cache, keys=keys, files=list(keys))
+    assert [p.message for p in problems] == ["broken link on index.html: '/models/x/' no such file in the output"]
+    # and under another base path, the same files give other verdicts
+    problems, _ = check_links(site, "/sub/", {}, cache=cache, keys=keys, files=list(keys))
+    assert "points outside the site's base path /sub/" in problems[0].message

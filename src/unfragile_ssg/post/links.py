@@ -9,6 +9,7 @@ attributes with double quotes), across worker processes when there are many of t
 
 from __future__ import annotations
 
+import hashlib
 import html
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ _EXTERNAL_SCHEMES = ("http:", "https:", "//")
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
 PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
 MAX_REPORTED_PAGES = 3  # per broken external link
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -121,26 +122,46 @@ def parse_site(folder: Path, jobs: int = 0, known: dict[str, PageLinks] | None =
     return dict(sorted(reused.items()))
 
 
-def load_parsed(cache: Path | None, keys: dict[str, str]) -> tuple[dict[str, PageLinks], int]:
-    """Pages parsed by the previous build whose fingerprint (PlannedPage.key) is unchanged,
-    and how many pages the cache held."""
+@dataclass
+class LinkCache:
+    """What the previous build learnt: each page's links and ids (by its fingerprint), and
+    the verdicts on absolute links, which hold as long as the folder has the same files."""
+
+    pages: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # page: (key, links, ids), newline-joined
+    files: str = ""  # digest of the base path and the folder's file names
+    verdicts: dict[str, str] = field(default_factory=dict)  # absolute link without fragment: '' or why broken
+
+    def parsed(self, keys: dict[str, str]) -> dict[str, PageLinks]:
+        """The pages whose fingerprint is unchanged, as parsed then."""
+        found = {}
+        for page, (key, links, ids) in self.pages.items():
+            if keys.get(page) == key:
+                found[page] = PageLinks(links.split("\n") if links else [], set(ids.split("\n")) if ids else set())
+        return found
+
+
+def load_cache(cache: Path | None) -> LinkCache:
     if cache is None:
-        return {}, 0
+        return LinkCache()
     try:
         with open(cache, "rb") as handle:
             stored = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
-        return {}, 0  # a missing or damaged cache only costs a full parse
+        return LinkCache()  # a missing or damaged cache only costs a full parse
     if not isinstance(stored, dict) or stored.get("version") != CACHE_VERSION:
-        return {}, 0
-    held = stored["pages"]
-    return {page: links for page, (key, links) in held.items() if keys.get(page) == key}, len(held)
+        return LinkCache()
+    return LinkCache(stored["pages"], stored["files"], stored["verdicts"])
 
 
-def save_parsed(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks]) -> None:
+def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str]) -> None:
     if cache is None:
         return
-    data = {"version": CACHE_VERSION, "pages": {page: (keys[page], links) for page, links in pages.items() if page in keys}}
+    # newline-joined strings pickle and load about five times faster than lists and sets of them
+    data = {
+        "version": CACHE_VERSION, "files": files, "verdicts": verdicts,
+        "pages": {page: (keys[page], "\n".join(links.links), "\n".join(sorted(links.ids)))
+                  for page, links in pages.items() if page in keys},
+    }
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
@@ -220,11 +241,14 @@ class Resolver:
         return ""
 
 
-def find_broken(folder: Path, base_path: str, pages: dict[str, PageLinks] | None = None) -> list[BrokenLink]:
+def find_broken(folder: Path, base_path: str, pages: dict[str, PageLinks] | None = None,
+                verdicts: dict[str, str] | None = None) -> list[BrokenLink]:
+    """Every broken link of ``pages``. ``verdicts`` (absolute link without fragment: '' or
+    why it is broken) is used and filled in: such links resolve the same from every page."""
     pages = parse_site(folder) if pages is None else pages
     resolver = Resolver(folder, base_path, pages)
     broken = []
-    verdicts: dict[str, str] = {}  # absolute links resolve the same from every page
+    verdicts = {} if verdicts is None else verdicts
     for page in sorted(pages):
         ids = pages[page].ids
         for link in pages[page].links:
@@ -301,20 +325,26 @@ def check_links(
     cache: Path | None = None,
     keys: dict[str, str] | None = None,
     html: list[str] | None = None,
+    files: list[str] | None = None,
 ) -> tuple[list[Problem], dict[str, float]]:
     """Problems for broken links, and timings; ``sources`` maps output files to content files.
 
     ``html`` names the pages to check (default: every HTML file in ``folder``). With a
     ``cache`` file and the pages' fingerprints (``keys``: output file → PlannedPage.key),
-    only pages that changed since the previous build are parsed; every link is still resolved."""
+    only pages that changed since the previous build are parsed, and when ``files`` (every
+    file of the folder) is as it was, absolute links keep the verdicts they had."""
     started = time.perf_counter()
     keys = keys or {}
-    known, held = load_parsed(cache, keys)
+    stored = load_cache(cache)
+    known = stored.parsed(keys)
     pages = parse_site(folder, jobs, known, html)
-    if len(known) != held or len(pages) != held:  # else the cache already says all of this
-        save_parsed(cache, keys, pages)
+    # what an absolute link's verdict depends on: the files there are, and the base path
+    names = hashlib.blake2b("\n".join([base_path, *sorted(files)]).encode(), digest_size=16).hexdigest() if files is not None else ""
+    verdicts = dict(stored.verdicts) if names and names == stored.files else {}
     parsed = time.perf_counter()
-    broken = find_broken(folder, base_path, pages)
+    broken = find_broken(folder, base_path, pages, verdicts)
+    if len(known) != len(stored.pages) or len(pages) != len(known) or names != stored.files:
+        save_cache(cache, keys, pages, names, verdicts)  # else the cache already says all of this
     severity = "error" if strict else "warning"
     problems = []
     texts: dict[str, str | None] = {}

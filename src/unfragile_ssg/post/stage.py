@@ -78,6 +78,7 @@ def post_process(post: PostInput) -> list[Problem]:
     problems, link_timings = check_links(
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
         cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys, html=html,
+        files=[*keys, *post.static, SITEMAP_PATH, ROBOTS_PATH, FEED_PATH],
     )
     post.timings.update(link_timings)
     if post.strict and problems:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from unfragile_ssg.config import load_project
+from unfragile_ssg.site import write
 from unfragile_ssg.site.build import BuildOptions, build_site
 
 from tests.conftest import tree
@@ -18,17 +19,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from synthetic import make_catalog  # noqa: E402
 
 
-def build(config: Path, output: Path, cache: Path):
-    options = BuildOptions(output=output, cache_dir=cache, search=False, captions=False, jobs=1)
+def build(config: Path, output: Path, cache: Path, jobs: int = 1):
+    options = BuildOptions(output=output, cache_dir=cache, search=False, captions=False, jobs=jobs)
     return build_site(load_project(config), options)
 
 
-def test_edits_rerender_a_few_pages_and_match_a_clean_build(tmp_path: Path) -> None:
-    """Three rebuilds in a row: the second and third recycle the folder the one before replaced."""
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_edits_rerender_a_few_pages_and_match_a_clean_build(tmp_path: Path, monkeypatch, jobs: int) -> None:
+    """Three rebuilds in a row: the second and third recycle the folder the one before
+    replaced (with two jobs, listed by another process while the catalog is computed)."""
+    monkeypatch.setattr(write, "BACKGROUND_LISTING", 0)
     config = make_catalog(tmp_path / "site", 160)
     models = tmp_path / "site" / "content" / "models"
     output, cache = tmp_path / "out", tmp_path / "cache"
-    build(config, output, cache)
+    build(config, output, cache, jobs)
+    (output / "stray.html").write_text("<p>put there by hand</p>", "utf-8")  # the next builds drop it
     first, second = sorted(models.iterdir())[:2]
     original = first.read_text("utf-8")
     edits = [
@@ -39,7 +44,7 @@ def test_edits_rerender_a_few_pages_and_match_a_clean_build(tmp_path: Path) -> N
     ]
     for step, (path, text) in enumerate(edits):
         path.write_text(text, "utf-8")
-        result = build(config, output, cache)
+        result = build(config, output, cache, jobs)
         assert 0 < result.stats.rendered < result.pages / 3, step
         clean = build(config, tmp_path / f"clean{step}", tmp_path / f"clean-cache{step}")
         assert clean.stats.rendered == clean.pages

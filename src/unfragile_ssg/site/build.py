@@ -163,6 +163,16 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     jobs = options.jobs or os.cpu_count() or 1
 
     cache_dir = options.cache_dir or project.cache_dir
+    staging = Staging(output, cache_dir)
+    try:
+        staging.list_spare_in_background(enabled=jobs > 1)
+        return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
+    finally:
+        staging.close()
+
+
+def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,
+            cache_dir: Path, started: float) -> BuildResult:
     entries = load_and_validate(project, timer, jobs, cache_dir)
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
@@ -178,7 +188,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
                               updated=dates)
         env = make_environment(project, linker, assets)
 
-    with Staging(output, cache_dir) as staging:
+    with staging:
         with timer.stage("render: reuse unchanged"):
             static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
             to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})

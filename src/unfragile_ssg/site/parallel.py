@@ -6,8 +6,9 @@ only the items of work and the results cross process boundaries.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -36,3 +37,46 @@ def fork_map(task: Callable[[Item], Result], items: Sequence[Item], jobs: int, m
                 yield from results
     finally:
         _task = None
+
+
+_pending: dict[int, tuple[Callable, tuple]] = {}  # what a forked process will run, by number
+_numbers = itertools.count()
+
+
+def _run_pending(number: int) -> Any:
+    function, args = _pending[number]
+    return function(*args)
+
+
+class Background:
+    """``function(*args)`` in a forked process while this one goes on; ``result()`` waits
+    for it (and raises what it raised). The arguments are inherited, not pickled; only the
+    result crosses back. Without fork, or when ``enabled`` is false, it runs at once."""
+
+    def __init__(self, function: Callable[..., Result], *args: Any, enabled: bool = True):
+        self._pool = None
+        if not (enabled and "fork" in multiprocessing.get_all_start_methods()):
+            self._value = function(*args)
+            return
+        number = next(_numbers)
+        _pending[number] = (function, args)
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(1)  # the fork: it sees _pending
+        finally:
+            del _pending[number]
+        self._async = self._pool.apply_async(_run_pending, (number,))
+
+    def result(self) -> Any:
+        if self._pool is None:
+            return self._value
+        try:
+            return self._async.get()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process if it is still running (its result no longer wanted)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None

@@ -23,10 +23,11 @@ from typing import Callable, Iterable
 
 from ..errors import Problem, SiteError
 from ..pages.plan import PlannedPage
-from .parallel import fork_map
+from .parallel import Background, fork_map
 
 MARKER = ".unfragile-build"
 PARALLEL_THRESHOLD = 400  # below this many pages, forking workers costs more than it saves
+BACKGROUND_LISTING = 5000  # below this many pages, listing the spare in another process does not pay
 
 
 @dataclass
@@ -68,6 +69,24 @@ class Staging:
         self.manifest = manifest_path(cache_dir, output)
         self.spare_manifest = manifest_path(cache_dir, self.spare)
         self.previous: dict[str, str] = {}  # the output's pages and their fingerprints
+        self._spare_listing: Background | None = None
+        self._spare_pages: dict[str, str] | None = None  # the spare's manifest, once read
+
+    def list_spare_in_background(self, enabled: bool = True) -> None:
+        """Start listing the spare's files in another process, to overlap with the stages
+        before rendering, which keep one core busy (listing 50,000 files takes 0.3 s)."""
+        self._spare_pages = read_manifest(self.spare_manifest)
+        if enabled and len(self._spare_pages) >= BACKGROUND_LISTING and self.spare.is_dir():
+            self._spare_listing = Background(list_files, self.spare)
+
+    def _spare_files(self) -> list[str] | None:
+        listing, self._spare_listing = self._spare_listing, None
+        return listing.result() if listing is not None else None
+
+    def close(self) -> None:
+        if self._spare_listing is not None:
+            self._spare_listing.close()
+            self._spare_listing = None
 
     def __enter__(self) -> "Staging":
         check_output_folder(self.output)
@@ -78,17 +97,19 @@ class Staging:
         return self
 
     def __exit__(self, kind, error, tb) -> None:
+        self.close()
         if error is not None and self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
     def start(self, pages: list[PlannedPage], static: set[str]) -> tuple[list[PlannedPage], int]:
         """Fill the staging folder with every planned page that needs no rendering; return
         the pages to render and how many were reused."""
-        spare_pages = read_manifest(self.spare_manifest)
+        spare_pages = self._spare_pages if self._spare_pages is not None else read_manifest(self.spare_manifest)
         self.spare_manifest.unlink(missing_ok=True)  # from here on the spare is being changed
+        listing = self._spare_files()  # before the spare is touched
         if spare_pages and self.spare.is_dir():
             os.replace(self.spare, self.path)
-            return _fill(pages, static, self.path, spare_pages, self.output, self.previous)
+            return _fill(pages, static, self.path, spare_pages, self.output, self.previous, listing)
         if self.spare.exists():
             shutil.rmtree(self.spare)
         if self.previous and self.output.is_dir():  # no spare yet: a hard-linked copy of the output
@@ -108,10 +129,27 @@ class Staging:
         save_manifest(self.manifest, {page.output: page.key for page in pages})
 
 
+def list_files(folder: Path) -> list[str]:
+    """Every file under ``folder``, by its path relative to it ('models/x/index.html')."""
+    found: list[str] = []
+
+    def visit(directory: str, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, prefix + entry.name + "/")
+                else:
+                    found.append(prefix + entry.name)
+
+    visit(str(folder), "")
+    return found
+
+
 def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[str, str], output: Path,
-          published: dict[str, str]) -> tuple[list[PlannedPage], int]:
+          published: dict[str, str], listing: list[str] | None = None) -> tuple[list[PlannedPage], int]:
     """Pages ``staging`` holds already (by the manifest ``have``) stay; pages the published
     ``output`` holds are hard-linked from it; the rest are returned, to be rendered.
+    ``listing`` is the files ``staging`` holds, when they were listed beforehand.
 
     Files that change are replaced (new inode), never written through, so the published
     output stays intact until the swap."""
@@ -119,15 +157,11 @@ def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[
     # the post stage's files (search index, sitemap), which it writes anew
     keep = {page.output for page in pages} | static
     present = set()
-    root = str(staging)
-    for folder, _dirs, files in os.walk(root):
-        prefix = folder[len(root) + 1 :].replace(os.sep, "/")
-        for name in files:
-            path = f"{prefix}/{name}" if prefix else name
-            if path in keep:
-                present.add(path)
-            else:
-                os.unlink(os.path.join(folder, name))
+    for path in list_files(staging) if listing is None else listing:
+        if path in keep:
+            present.add(path)
+        else:
+            os.unlink(staging / path)
     to_render = []
     for page in pages:
         if have.get(page.output) == page.key and page.output in present:

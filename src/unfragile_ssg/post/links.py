@@ -43,6 +43,19 @@ class PageLinks:
     links: list[str] = field(default_factory=list)  # unique, in order of appearance
     ids: set[str] = field(default_factory=set)
 
+    def packed(self) -> tuple[str, str]:
+        """Links and ids as two newline-joined strings: five times quicker to pickle and load."""
+        return "\n".join(self.links), "\n".join(sorted(self.ids))
+
+    @classmethod
+    def unpacked(cls, links: str, ids: str) -> "PageLinks":
+        return cls(links.split("\n") if links else [], set(ids.split("\n")) if ids else set())
+
+
+def packed_links(data: bytes) -> tuple[str, str]:
+    """The links and ids of a page, packed (for pages parsed as they are rendered)."""
+    return parse_page(data).packed()
+
 
 def parse_page(data: bytes) -> PageLinks:
     """The links (href, src, each srcset candidate) and the ids of one HTML page."""
@@ -136,7 +149,7 @@ class LinkCache:
         found = {}
         for page, (key, links, ids) in self.pages.items():
             if keys.get(page) == key:
-                found[page] = PageLinks(links.split("\n") if links else [], set(ids.split("\n")) if ids else set())
+                found[page] = PageLinks.unpacked(links, ids)
         return found
 
 
@@ -156,11 +169,9 @@ def load_cache(cache: Path | None) -> LinkCache:
 def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str]) -> None:
     if cache is None:
         return
-    # newline-joined strings pickle and load about five times faster than lists and sets of them
     data = {
         "version": CACHE_VERSION, "files": files, "verdicts": verdicts,
-        "pages": {page: (keys[page], "\n".join(links.links), "\n".join(sorted(links.ids)))
-                  for page, links in pages.items() if page in keys},
+        "pages": {page: (keys[page], *links.packed()) for page, links in pages.items() if page in keys},
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
@@ -326,18 +337,20 @@ def check_links(
     keys: dict[str, str] | None = None,
     html: list[str] | None = None,
     files: list[str] | None = None,
+    fresh: dict[str, PageLinks] | None = None,
 ) -> tuple[list[Problem], dict[str, float]]:
     """Problems for broken links, and timings; ``sources`` maps output files to content files.
 
     ``html`` names the pages to check (default: every HTML file in ``folder``). With a
     ``cache`` file and the pages' fingerprints (``keys``: output file → PlannedPage.key),
     only pages that changed since the previous build are parsed, and when ``files`` (every
-    file of the folder) is as it was, absolute links keep the verdicts they had."""
+    file of the folder) is as it was, absolute links keep the verdicts they had. Pages in
+    ``fresh`` were parsed as they were rendered."""
     started = time.perf_counter()
     keys = keys or {}
     stored = load_cache(cache)
     known = stored.parsed(keys)
-    pages = parse_site(folder, jobs, known, html)
+    pages = parse_site(folder, jobs, {**known, **(fresh or {})}, html)
     # what an absolute link's verdict depends on: the files there are, and the base path
     names = hashlib.blake2b("\n".join([base_path, *sorted(files)]).encode(), digest_size=16).hexdigest() if files is not None else ""
     verdicts = dict(stored.verdicts) if names and names == stored.files else {}

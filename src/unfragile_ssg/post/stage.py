@@ -15,7 +15,7 @@ from ..content.history import git_dates
 from ..errors import Problem, SiteError
 from ..pages.urls import entry_path
 from .feed import FEED_PATH, atom_feed
-from .links import check_links
+from .links import PageLinks, check_links
 from .robots import robots_txt
 from .search import build_search_index
 from .sitemap import sitemap_xml
@@ -36,6 +36,7 @@ class PostInput:
     cache_dir: Path | None = None  # default: the project's cache folder
     changed: int = 0  # pages rendered (not reused) in this build
     static: tuple[str, ...] = ()  # the other files copied into the folder, relative to it
+    page_links: dict[str, tuple[str, str]] = field(default_factory=dict)  # pages parsed as rendered: PageLinks.packed()
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # filled in: seconds per step
 
@@ -79,6 +80,7 @@ def post_process(post: PostInput) -> list[Problem]:
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
         cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys, html=html,
         files=[*keys, *post.static, SITEMAP_PATH, ROBOTS_PATH, FEED_PATH],
+        fresh={page: PageLinks.unpacked(*packed) for page, packed in post.page_links.items()},
     )
     post.timings.update(link_timings)
     if post.strict and problems:

@@ -22,6 +22,7 @@ from ..content.validate import Entry, check_schema, validate_entries
 from ..errors import Problem, SiteError
 from ..pages.plan import PlannedPage, _digest, plan_site
 from ..pages.urls import Linker
+from ..post.links import packed_links
 from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
@@ -199,14 +200,15 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             def render(page: PlannedPage) -> bytes:
                 return env.get_template(page.template).render(context.build(page)).encode("utf-8")
 
-            render_pages(render, to_render, staging.path, jobs)
+            # pages are read for the link check while their bytes are at hand, not read back later
+            page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
             result.stats.rendered = len(to_render)
         with timer.stage("write: static files"):
             result.stats.static = copy_static(static, staging.path)
         with timer.stage("post"):
             post = PostInput(project, context, pages, staging.path, strict=options.strict,
                              external_links=options.external_links, search=options.search, cache_dir=cache_dir,
-                             changed=len(to_render), static=tuple(name for name, _ in static))
+                             changed=len(to_render), static=tuple(name for name, _ in static), page_links=page_links)
             try:
                 result.warnings.extend(post_process(post))
             finally:

@@ -19,7 +19,7 @@ import subprocess
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import Problem, SiteError
 from ..pages.plan import PlannedPage
@@ -230,20 +230,29 @@ def write_new(path: Path, data: bytes) -> None:
 RenderPage = Callable[[PlannedPage], bytes]
 
 
-def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int) -> None:
-    """Render and write pages, across ``jobs`` processes when there are enough of them."""
+def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int,
+                 inspect: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
+    """Render and write pages, across ``jobs`` processes when there are enough of them.
+    ``inspect`` reads each HTML page while its bytes are at hand; its results are returned."""
 
-    def render_one(page: PlannedPage) -> tuple[str, str] | None:
+    def render_one(page: PlannedPage) -> tuple[str, str | None, Any]:
         try:
             data = render(page)
         except Exception as error:  # reported per page; the build then fails as a whole
-            return page.output, _describe_failure(error)
+            return page.output, _describe_failure(error), None
         write_new(staging / page.output, data)
-        return None
+        return page.output, None, inspect(data) if inspect and page.output.endswith(".html") else None
 
-    failures = [f for f in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD) if f]
+    seen: dict[str, Any] = {}
+    failures = []
+    for output, failure, found in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD):
+        if failure:
+            failures.append((output, failure))
+        elif found is not None:
+            seen[output] = found
     if failures:
         raise SiteError([Problem(path, 0, 0, f"could not render: {message}") for path, message in sorted(failures)])
+    return seen
 
 
 def _describe_failure(error: Exception) -> str:

@@ -132,18 +132,20 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     rest = ~found
     esim[rest], etask[rest], etext[rest] = _similarities(settings, tf, tasks, kinds, ea[rest], eb[rest])
     labels = {name: s.label for name, s in settings.tasks.items()}
+    task_sets = [set(e.fields.tasks) for e in entries]
     pairs: list[Pair] = []
-    for p, (i, j) in enumerate(keys):
+    # plain floats: indexing numpy arrays one element at a time is the slow part of this loop
+    for (i, j), text_sim, similarity in zip(keys, etext.tolist(), esim.tolist()):
         curated = chosen[(i, j)]
-        shared = sorted(set(entries[i].fields.tasks) & set(entries[j].fields.tasks))
+        shared = sorted(task_sets[i] & task_sets[j])
         reasons = []
         if curated:
             reasons.append("paired by an editor")
         if shared:
             reasons.append("shared tasks: " + ", ".join(labels.get(t, t) for t in shared))
-        if etext[p] >= match.threshold:
-            reasons.append(f"similar descriptions ({etext[p]:.2f})")
-        pairs.append(Pair(slugs[i], slugs[j], weight=round(float(esim[p]), 4), curated=curated, reasons=tuple(reasons)))
+        if text_sim >= match.threshold:
+            reasons.append(f"similar descriptions ({text_sim:.2f})")
+        pairs.append(Pair(slugs[i], slugs[j], weight=round(similarity, 4), curated=curated, reasons=tuple(reasons)))
 
     rank_weight = np.array([max(p.weight, match.threshold) if p.curated else p.weight for p in pairs], dtype=np.float64)
     rank_weight[rank_weight <= 0] = 1.0 if len(rank_weight) else 0

@@ -71,7 +71,7 @@ def main() -> None:
         output = root / "public"
         show("cold build", run_build(config, output, args.search), args.verbose)
         show("rebuild, no change", run_build(config, output, args.search), args.verbose)
-        changed = next((root / "site" / "content" / "models").iterdir())
+        changed = sorted((root / "site" / "content" / "models").iterdir())[0]
         changed.write_text(changed.read_text("utf-8").replace("## Overview", "## Overview\n\nOne more sentence."), "utf-8")
         show("rebuild, one entry", run_build(config, output, args.search), args.verbose)
 

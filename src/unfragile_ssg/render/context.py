@@ -128,8 +128,8 @@ class SiteContext:
     def view_home(self, page: PlannedPage) -> dict[str, Any]:
         settings = self.project.settings
         ranked = self.catalog.ranked()
-        by_kind = {kind: sum(e.kind == kind for e in ranked) for kind in settings.kinds}
-        by_task = {task: sum(task in e.fields.tasks for e in ranked) for task in settings.tasks}
+        by_kind = {kind: len(self._ranked_members("kind", kind)) for kind in settings.kinds}
+        by_task = {task: len(self._ranked_members("task", task)) for task in settings.tasks}
         return self.base(page, settings.title, settings.description or settings.tagline) | {
             "top": [self.card(e) for e in ranked[:20]],
             "count": len(ranked),
@@ -149,11 +149,13 @@ class SiteContext:
         }
 
     def _ranked_members(self, by: str, name: str) -> list[Entry]:
-        """The entries of a kind or task, ranked; sorted once per build (per worker), not per page."""
+        """The entries of a kind, task or pricing, ranked; grouped once per build (per worker),
+        not per page: the site-wide pages count them all."""
         if self._members is None:
             self._members = {}
             for entry in self.catalog.ranked():
                 self._members.setdefault(("kind", entry.kind), []).append(entry)
+                self._members.setdefault(("pricing", entry.fields.pricing), []).append(entry)
                 for task in entry.fields.tasks:
                     self._members.setdefault(("task", task), []).append(entry)
         return self._members.get((by, name), [])
@@ -173,7 +175,7 @@ class SiteContext:
 
     def view_tasks(self, page: PlannedPage) -> dict[str, Any]:
         tasks = self.project.settings.tasks
-        counts = {task: sum(task in e.fields.tasks for e in self.catalog.entries) for task in tasks}
+        counts = {task: len(self._ranked_members("task", task)) for task in tasks}
         return self.base(page, "Tasks", "Every task in the catalog, with how many entries do it.") | {
             "task_counts": counts, "task_url": lambda t: self.linker.url(task_path(t)),
         }
@@ -238,13 +240,12 @@ class SiteContext:
 
     def view_search(self, page: PlannedPage) -> dict[str, Any]:
         settings = self.project.settings
-        entries = self.catalog.entries
         return self.base(page, "Search", "Search every entry and comparison in the catalog by name, capability or task.") | {
-            "kind_links": [(k.plural, k.label, self.linker.url(kind + "/"), sum(e.kind == kind for e in entries))
+            "kind_links": [(k.plural, k.label, self.linker.url(kind + "/"), len(self._ranked_members("kind", kind)))
                            for kind, k in settings.kinds.items()],
             "task_links": [(t.label, self.linker.url(task_path(task)), n) for task, t in settings.tasks.items()
-                           if (n := sum(task in e.fields.tasks for e in entries))],
-            "pricing_labels": [PRICING_LABELS[p] for p in PRICING_LABELS if any(e.fields.pricing == p for e in entries)],
+                           if (n := len(self._ranked_members("task", task)))],
+            "pricing_labels": [PRICING_LABELS[p] for p in PRICING_LABELS if self._ranked_members("pricing", p)],
             "bundle": self.linker.url("pagefind/pagefind.js"),
             "comparisons": len(self.catalog.pairs),
         }

@@ -130,3 +130,29 @@ def test_cached_verdicts_are_dropped_when_the_files_change(tmp_path: Path) -> No
     # and under another base path, the same files give other verdicts
     problems, _ = check_links(site, "/sub/", {}, cache=cache, keys=keys, files=list(keys))
     assert "points outside the site's base path /sub/" in problems[0].message
+
+
+def test_an_unchanged_page_is_checked_again_when_a_page_it_links_into_changes(tmp_path: Path, monkeypatch) -> None:
+    from unfragile_ssg.post import links
+
+    site, cache = tmp_path / "site", tmp_path / "links.pickle"
+    write(site, {"index.html": '<a href="/b/#part">b</a><a href="/c/">c</a><a href="#main">m</a><main id="main"></main>',
+                 "b/index.html": '<h2 id="part">P</h2>', "c/index.html": '<p>c</p>'})
+    keys = {"index.html": "home", "b/index.html": "b1", "c/index.html": "c1"}
+    assert check_links(site, "/", {}, cache=cache, keys=keys, files=list(keys))[0] == []
+
+    followed: list[str] = []
+    real = links.Resolver.follow
+    monkeypatch.setattr(links.Resolver, "follow", lambda self, page, link: followed.append(page) or real(self, page, link))
+    assert check_links(site, "/", {}, cache=cache, keys=keys, files=list(keys))[0] == []
+    assert followed == []  # nothing changed: every page's verdict holds
+
+    write(site, {"c/index.html": "<p>c, changed</p>"})
+    keys["c/index.html"] = "c2"
+    assert check_links(site, "/", {}, cache=cache, keys=keys, files=list(keys))[0] == []
+    assert "index.html" not in followed  # the home page does not depend on c's ids
+
+    write(site, {"b/index.html": "<h2>no id any more</h2>"})
+    keys["b/index.html"] = "b2"
+    problems, _ = check_links(site, "/", {}, cache=cache, keys=keys, files=list(keys))
+    assert [p.message for p in problems] == ["broken link on index.html: '/b/#part' no element with id 'part' on b/index.html"]

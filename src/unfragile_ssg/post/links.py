@@ -35,21 +35,45 @@ _EXTERNAL_SCHEMES = ("http:", "https:", "//")
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
 PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
 MAX_REPORTED_PAGES = 3  # per broken external link
-CACHE_VERSION = 2
+CACHE_VERSION = 4
 
 
-@dataclass
 class PageLinks:
-    links: list[str] = field(default_factory=list)  # unique, in order of appearance
-    ids: set[str] = field(default_factory=set)
+    """The links (unique, in order of appearance) and the ids of one page.
+
+    Kept as two newline-joined strings until read: five times quicker to pickle and load
+    than lists and sets, and a rebuild never reads most pages' links."""
+
+    def __init__(self, links: list[str] | None = None, ids: set[str] | None = None, *,
+                 packed: tuple[str, str] | None = None):
+        self._links = links if links is not None or packed is not None else []
+        self._ids = ids if ids is not None or packed is not None else set()
+        self._packed = packed
+
+    @property
+    def links(self) -> list[str]:
+        if self._links is None:
+            text = self._packed[0]  # type: ignore[index]
+            self._links = text.split("\n") if text else []
+        return self._links
+
+    @property
+    def ids(self) -> set[str]:
+        if self._ids is None:
+            text = self._packed[1]  # type: ignore[index]
+            self._ids = set(text.split("\n")) if text else set()
+        return self._ids
 
     def packed(self) -> tuple[str, str]:
-        """Links and ids as two newline-joined strings: five times quicker to pickle and load."""
-        return "\n".join(self.links), "\n".join(sorted(self.ids))
+        if self._packed is None:
+            self._packed = "\n".join(self.links), "\n".join(sorted(self.ids))
+        return self._packed
 
-    @classmethod
-    def unpacked(cls, links: str, ids: str) -> "PageLinks":
-        return cls(links.split("\n") if links else [], set(ids.split("\n")) if ids else set())
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PageLinks) and self.links == other.links and self.ids == other.ids
+
+    def __repr__(self) -> str:
+        return f"PageLinks(links={self.links!r}, ids={self.ids!r})"
 
 
 def packed_links(data: bytes) -> tuple[str, str]:
@@ -140,17 +164,20 @@ class LinkCache:
     """What the previous build learnt: each page's links and ids (by its fingerprint), and
     the verdicts on absolute links, which hold as long as the folder has the same files."""
 
-    pages: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # page: (key, links, ids), newline-joined
+    # page: (key, links, ids, the pages it depends on if it was clean, else None)
+    pages: dict[str, tuple[str, str, str, tuple[str, ...] | None]] = field(default_factory=dict)
     files: str = ""  # digest of the base path and the folder's file names
     verdicts: dict[str, str] = field(default_factory=dict)  # absolute link without fragment: '' or why broken
 
     def parsed(self, keys: dict[str, str]) -> dict[str, PageLinks]:
         """The pages whose fingerprint is unchanged, as parsed then."""
-        found = {}
-        for page, (key, links, ids) in self.pages.items():
-            if keys.get(page) == key:
-                found[page] = PageLinks.unpacked(links, ids)
-        return found
+        return {page: PageLinks(packed=(links, ids)) for page, (key, links, ids, _) in self.pages.items() if keys.get(page) == key}
+
+    def still_clean(self, keys: dict[str, str]) -> dict[str, tuple[str, ...]]:
+        """The pages that were clean (see ``_resolve``) and are unchanged, as are the pages they depend on."""
+        unchanged = {page for page, (key, *_) in self.pages.items() if keys.get(page) == key}
+        return {page: depends for page, (_, _, _, depends) in self.pages.items()
+                if depends is not None and page in unchanged and unchanged.issuperset(depends)}
 
 
 def load_cache(cache: Path | None) -> LinkCache:
@@ -166,12 +193,13 @@ def load_cache(cache: Path | None) -> LinkCache:
     return LinkCache(stored["pages"], stored["files"], stored["verdicts"])
 
 
-def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str]) -> None:
+def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str],
+               clean: dict[str, tuple[str, ...]]) -> None:
     if cache is None:
         return
     data = {
         "version": CACHE_VERSION, "files": files, "verdicts": verdicts,
-        "pages": {page: (keys[page], *links.packed()) for page, links in pages.items() if page in keys},
+        "pages": {page: (keys[page], *links.packed(), clean.get(page)) for page, links in pages.items() if page in keys},
     }
     cache.parent.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
@@ -230,26 +258,32 @@ class Resolver:
 
     def check(self, page: str, link: str) -> str:
         """'' when the link is fine, else the reason it is broken."""
+        return self.follow(page, link)[0]
+
+    def follow(self, page: str, link: str) -> tuple[str, str | None]:
+        """Why the link is broken ('' when it is fine), and the page whose ids it depends on
+        (when it has a fragment)."""
         lowered = link.lower()
         if lowered.startswith(_EXTERNAL_SCHEMES) or lowered.startswith(_SKIPPED_SCHEMES):
-            return ""
+            return "", None
         if lowered.startswith("javascript:"):
-            return "uses a javascript: URL"
+            return "uses a javascript: URL", None
         parts = urlsplit(link)
         if parts.scheme:
-            return f"unknown scheme '{parts.scheme}:'"
+            return f"unknown scheme '{parts.scheme}:'", None
         if parts.path == "":
             target = page
         else:
             target, why = self.target(page, parts.path)
             if target is None:
-                return why
+                return why, None
         if parts.fragment and target.endswith(".html"):
             fragment = unquote(parts.fragment)
             linked = self.pages.get(target)
             if linked is not None and fragment not in linked.ids and fragment != "top":
-                return f"no element with id '{fragment}' on {target}"
-        return ""
+                return f"no element with id '{fragment}' on {target}", target
+            return "", target
+        return "", None
 
 
 def find_broken(folder: Path, base_path: str, pages: dict[str, PageLinks] | None = None,
@@ -257,23 +291,47 @@ def find_broken(folder: Path, base_path: str, pages: dict[str, PageLinks] | None
     """Every broken link of ``pages``. ``verdicts`` (absolute link without fragment: '' or
     why it is broken) is used and filled in: such links resolve the same from every page."""
     pages = parse_site(folder) if pages is None else pages
-    resolver = Resolver(folder, base_path, pages)
-    broken = []
-    verdicts = {} if verdicts is None else verdicts
+    return _resolve(Resolver(folder, base_path, pages), {} if verdicts is None else verdicts)[0]
+
+
+def _resolve(resolver: "Resolver", verdicts: dict[str, str], skip: dict[str, tuple[str, ...]] | None = None
+             ) -> tuple[list[BrokenLink], dict[str, tuple[str, ...]]]:
+    """The broken links of every page not in ``skip``, and the pages found *clean*, with the
+    pages they depend on. A page is clean when every link is fine and goes to another site,
+    to a part of the page, to an absolute path, or to a part of another page (on which it
+    then depends). While a clean page, its dependencies and the folder's files are all
+    unchanged, its verdict holds (absolute links keep theirs), so a rebuild skips it."""
+    pages = resolver.pages
+    broken: list[BrokenLink] = []
+    clean: dict[str, tuple[str, ...]] = {}
+    skip = skip or {}
     for page in sorted(pages):
+        if page in skip:
+            clean[page] = skip[page]
+            continue
         ids = pages[page].ids
+        page_is_clean = True
+        depends: set[str] = set()
         for link in pages[page].links:
             if link[:1] == "#" and (link[1:] in ids or link == "#top"):  # the commonest link: to a part of its own page
                 continue
             cacheable = link.startswith("/") and "#" not in link
             reason = verdicts.get(link) if cacheable else None
+            target = None
             if reason is None:
-                reason = resolver.check(page, link)
+                reason, target = resolver.follow(page, link)
                 if cacheable:
                     verdicts[link] = reason
             if reason:
                 broken.append(BrokenLink(page, link, reason))
-    return broken
+                page_is_clean = False
+            elif target is not None and link[:1] == "/":
+                depends.add(target)
+            elif not (cacheable or link.lower().startswith(_EXTERNAL_SCHEMES + _SKIPPED_SCHEMES)):
+                page_is_clean = False  # a relative link: resolved again each time
+        if page_is_clean:
+            clean[page] = tuple(sorted(depends))
+    return broken, clean
 
 
 def external_links(pages: dict[str, PageLinks]) -> dict[str, list[str]]:
@@ -353,11 +411,13 @@ def check_links(
     pages = parse_site(folder, jobs, {**known, **(fresh or {})}, html)
     # what an absolute link's verdict depends on: the files there are, and the base path
     names = hashlib.blake2b("\n".join([base_path, *sorted(files)]).encode(), digest_size=16).hexdigest() if files is not None else ""
-    verdicts = dict(stored.verdicts) if names and names == stored.files else {}
+    same_files = bool(names) and names == stored.files
+    verdicts = dict(stored.verdicts) if same_files else {}
     parsed = time.perf_counter()
-    broken = find_broken(folder, base_path, pages, verdicts)
-    if len(known) != len(stored.pages) or len(pages) != len(known) or names != stored.files:
-        save_cache(cache, keys, pages, names, verdicts)  # else the cache already says all of this
+    skip = stored.still_clean(keys) if same_files else {}
+    broken, clean = _resolve(Resolver(folder, base_path, pages), verdicts, skip)
+    if len(known) != len(stored.pages) or len(pages) != len(known) or not same_files:
+        save_cache(cache, keys, pages, names, verdicts, clean)  # else the cache already says all of this
     severity = "error" if strict else "warning"
     problems = []
     texts: dict[str, str | None] = {}

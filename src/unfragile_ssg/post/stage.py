@@ -80,7 +80,7 @@ def post_process(post: PostInput) -> list[Problem]:
         folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
         cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys, html=html,
         files=[*keys, *post.static, SITEMAP_PATH, ROBOTS_PATH, FEED_PATH],
-        fresh={page: PageLinks.unpacked(*packed) for page, packed in post.page_links.items()},
+        fresh={page: PageLinks(packed=packed) for page, packed in post.page_links.items()},
     )
     post.timings.update(link_timings)
     if post.strict and problems:

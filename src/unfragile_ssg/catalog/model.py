@@ -104,7 +104,8 @@ class Catalog:
         for pair in self.pairs:
             self.pairs_of[pair.a].append(pair)
             self.pairs_of[pair.b].append(pair)
-        self.position = {entry.slug: i for i, entry in enumerate(self.ranked())}
+        self._ranked = self.ranked(self.entries)
+        self.position = {entry.slug: i for i, entry in enumerate(self._ranked)}
 
     def breakdown(self, slug: str) -> Breakdown | None:
         """Why ``slug`` has its rank: every sub-score, signal by signal, with sources."""
@@ -122,11 +123,14 @@ class Catalog:
 
     def ranked(self, entries: list[Entry] | None = None) -> list[Entry]:
         """Highest UnfragileRank first; entries without a rank last; ties by title."""
+        if entries is None:
+            return list(self._ranked)  # sorted once: the whole catalog is ranked by many pages
+
         def key(entry: Entry):
             rank = self.scores[entry.slug].rank
             return (rank is None, -(rank or 0.0), entry.fields.title.lower(), entry.slug)
 
-        return sorted(self.entries if entries is None else entries, key=key)
+        return sorted(entries, key=key)
 
     def ordered_pair(self, pair: Pair) -> tuple[Entry, Entry]:
         """The two sides of a comparison, higher-ranked first."""

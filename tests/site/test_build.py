@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import run_cli, tree
 from unfragile_ssg.config import load_project
 from unfragile_ssg.errors import SiteError
-from unfragile_ssg.site.build import BuildOptions, build_site
+from unfragile_ssg.site.build import BuildMemory, BuildOptions, build_site
 
 
 def build(config: Path, output: Path, **options) -> object:
@@ -76,6 +76,27 @@ def test_incremental_rebuild_renders_only_what_changed(basic_site: Path, tmp_pat
     assert 0 < third.stats.rendered < third.pages
     assert "One more line." in (output / "models/gamma-writer/index.html").read_text("utf-8")
     # the same bytes as a clean build of the changed input
+    shutil.rmtree(basic_site.parent / ".unfragile-cache")
+    build(basic_site, tmp_path / "clean")
+    assert tree(output) == tree(tmp_path / "clean")
+
+
+def test_builds_in_one_process_hand_the_entry_cache_on_in_memory(basic_site: Path, tmp_path: Path, monkeypatch) -> None:
+    """As ``serve`` does: the second build reads no cache from disk and parses only the edited file."""
+    from unfragile_ssg.site import build as build_module
+
+    output, memory = tmp_path / "out", BuildMemory()
+    build(basic_site, output, memory=memory)
+    shutil.rmtree(basic_site.parent / ".unfragile-cache" / "entries")  # only the memory can know the entries now
+    parsed: list[str] = []
+    real = build_module.read_entry
+    monkeypatch.setattr(build_module, "read_entry", lambda project, kind, path, data: parsed.append(path.name) or real(project, kind, path, data))
+    entry = basic_site.parent / "content" / "models" / "gamma-writer.md"
+    entry.write_text(entry.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    build(basic_site, output, memory=memory)
+    assert parsed == ["gamma-writer.md"]
+    assert sorted(p.name for p in (basic_site.parent / ".unfragile-cache" / "entries").iterdir())  # saved again
+    monkeypatch.undo()
     shutil.rmtree(basic_site.parent / ".unfragile-cache")
     build(basic_site, tmp_path / "clean")
     assert tree(output) == tree(tmp_path / "clean")

@@ -111,6 +111,14 @@ class EntryCache:
             self._write(self.folder / "stats.pickle", {"version": self.version, "files": self.seen_stats})
             self.stats = dict(self.seen_stats)
 
+    def next_build(self) -> "EntryCache":
+        """This cache, saved, ready for another build in the same process (``serve``): what
+        this build used stays in memory, so the next one need not load it from disk."""
+        self.save()
+        self.items, self.used = self.used, {}
+        self.seen_stats = {}
+        return self
+
     def _write(self, path: Path, data: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -42,6 +42,15 @@ class BuildOptions:
     progress: bool = False
     caption_overrides: dict = field(default_factory=dict)
     cache_dir: Path | None = None  # default: .unfragile-cache beside the settings
+    memory: "BuildMemory | None" = None  # what one build hands the next in the same process (serve)
+
+
+@dataclass
+class BuildMemory:
+    """What a build keeps in memory for the next build in the same process: the entry cache,
+    which otherwise takes most of a small rebuild's load stage to read back from disk."""
+
+    entry_cache: EntryCache | None = None
 
 
 @dataclass
@@ -84,7 +93,8 @@ def collector_paused():
             gc.enable()
 
 
-def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: Path | None = None) -> list[Entry]:
+def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: Path | None = None,
+                      memory: BuildMemory | None = None) -> list[Entry]:
     """The load and validate stages; every problem is raised at once.
 
     Files whose bytes are unchanged since the last build come from the entry cache; the
@@ -101,7 +111,9 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
 
     with timer.stage("load"):
         files, problems = entry_files(project)
-        cache = EntryCache((cache_dir or project.cache_dir) / "entries")
+        folder = (cache_dir or project.cache_dir) / "entries"
+        kept = memory.entry_cache if memory is not None else None
+        cache = kept if kept is not None and kept.folder == folder else EntryCache(folder)
         keys, contents = zip(*(cache.file_key(project.display(path), path) for _, path in files)) if files else ((), ())
         results = [cache.get(key) for key in keys]
         misses = [i for i, hit in enumerate(results) if hit is None]
@@ -116,7 +128,10 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):
         entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None])
-        cache.save()
+        if memory is not None:
+            memory.entry_cache = cache.next_build()
+        else:
+            cache.save()
     problems = sorted(set(problems + more))
     if problems:
         raise SiteError(problems)
@@ -174,7 +189,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
 
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,
             cache_dir: Path, started: float) -> BuildResult:
-    entries = load_and_validate(project, timer, jobs, cache_dir)
+    entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):

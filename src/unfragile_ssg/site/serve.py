@@ -11,13 +11,13 @@ import click
 
 from ..config import Project, load_project
 from ..errors import SiteError
-from .build import BuildOptions, build_site
+from .build import BuildMemory, BuildOptions, build_site
 
 
-def _rebuild(project: Project, output: Path) -> None:
+def _rebuild(project: Project, output: Path, memory: BuildMemory) -> None:
     try:
         project = load_project(project.config_path)  # settings may have changed too
-        result = build_site(project, BuildOptions(output=output, captions=False))
+        result = build_site(project, BuildOptions(output=output, captions=False, memory=memory))
         click.echo(f"Rebuilt: {result.stats.rendered} pages rendered, {result.stats.reused} unchanged, {result.seconds:.2f} s")
     except SiteError as error:
         # the previous site keeps being served; the editor sees what to fix
@@ -28,7 +28,8 @@ def _rebuild(project: Project, output: Path) -> None:
 
 def serve_site(project: Project, *, host: str, port: int, output: Path | None, watch: bool) -> None:
     output = (output or project.default_output()).absolute()
-    _rebuild(project, output)
+    memory = BuildMemory()
+    _rebuild(project, output, memory)
     base_path = project.settings.base_path
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -52,7 +53,7 @@ def serve_site(project: Project, *, host: str, port: int, output: Path | None, w
             thread.join()
         for changed in changes or ():
             if changed:
-                _rebuild(project, output)
+                _rebuild(project, output, memory)
     except KeyboardInterrupt:
         pass
     finally:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import pytest
 
 from unfragile_ssg.catalog.enrich import build_catalog
 from unfragile_ssg.catalog.graph import build_graph, strength_score, weighted_degree

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..content.validate import Entry
+from .formulas import mean_formula, rank_formula
 
 SUBSCORES = ("adoption", "quality", "ecosystem", "match_graph")
 SUBSCORE_LABELS = {
@@ -63,11 +64,15 @@ class SubScoreBreakdown:
     score: float | None
     weight: float  # weight of the sub-score in UnfragileRank
     rows: tuple[Any, ...]  # signals.SignalRow
-    formula: str  # the arithmetic, or why there is no score
 
     @property
     def counted(self) -> tuple[Any, ...]:
         return tuple(r for r in self.rows if r.counted)
+
+    @property
+    def formula(self) -> str:
+        """The arithmetic, or why there is no score."""
+        return mean_formula(self.rows, self.score)
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,15 @@ class Breakdown:
     basis: int
     min_subscores: int
     subscores: tuple[SubScoreBreakdown, ...]
-    formula: str
 
     def get(self, name: str) -> SubScoreBreakdown:
         return next(s for s in self.subscores if s.name == name)
+
+    @property
+    def formula(self) -> str:
+        """The arithmetic of UnfragileRank, or why there is none."""
+        weighted = [(s.name, s.weight, s.score) for s in self.subscores if s.score is not None and s.weight > 0]
+        return rank_formula(weighted, self.rank, self.basis, self.min_subscores)  # type: ignore[arg-type]
 
 
 @dataclass

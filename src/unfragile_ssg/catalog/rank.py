@@ -40,38 +40,6 @@ READS = {
 }
 
 
-def _num(value: float) -> str:
-    """A score in a formula: up to two decimals."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _w(value: float) -> str:
-    return f"{value:g}"
-
-
-def mean_formula(rows: list[SignalRow], score: float | None) -> str:
-    counted = [r for r in rows if r.counted]
-    if score is None or not counted:
-        return "no signal to score: insufficient data"
-    if len(counted) == 1:
-        return f"one signal: {counted[0].score_text}, shown as {score:.0f}"
-    top = " + ".join(f"{_w(r.weight)} × {r.score_text}" for r in counted)
-    bottom = " + ".join(_w(r.weight) for r in counted)
-    exact = sum(r.weight * r.score for r in counted) / sum(r.weight for r in counted)
-    return f"({top}) ÷ ({bottom}) = {_num(exact)}, shown as {score:.0f}"
-
-
-def rank_formula(parts: list[tuple[str, float, float]], rank: float | None, basis: int, minimum: int) -> str:
-    if rank is None:
-        if basis < minimum:
-            return f"rests on {basis} of 4 sub-scores; UnfragileRank needs at least {minimum}: insufficient data"
-        return "the sub-scores that exist all have weight 0: insufficient data"
-    top = " + ".join(f"{_w(w)} × {s:.0f}" for _, w, s in parts)
-    bottom = " + ".join(_w(w) for _, w, _ in parts)
-    exact = sum(w * s for _, w, s in parts) / sum(w for _, w, _ in parts)
-    return f"({top}) ÷ ({bottom}) = {_num(exact)}, shown as {rank:.0f}"
-
-
 def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -> tuple[dict[str, Scores], dict[str, Breakdown]]:
     scoring = settings.scoring
     eco = scoring.ecosystem
@@ -89,11 +57,9 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
         if reference is not None:
             rows["ecosystem"].append(recency_row(entry, eco, reference))
         values: dict[str, float | None] = {}
-        formulas: dict[str, str] = {}
         for name, found in rows.items():
             mean = weighted_mean(found)
             values[name] = None if mean is None else round_half_up(mean)
-            formulas[name] = mean_formula(found, values[name])
         strength = graph.strength[entry.slug]
         raw = graph.scores[entry.slug]
         values["match_graph"] = round_half_up(raw)
@@ -102,7 +68,6 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
             SignalRow("Weighted degree in the match graph", f"{strength:.4f}", raw, 1.0,
                       f"100 × weighted degree ÷ {full:g}, at most 100: 0 without comparisons, 100 at {full:g} or more"),
         ]
-        formulas["match_graph"] = f"one signal: {_num(raw)}, shown as {values['match_graph']:.0f}"
 
         present = [(n, scoring.weights.get(n, 0.0), values[n]) for n in SUBSCORES if values[n] is not None]
         basis = len(present)
@@ -118,9 +83,8 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
             basis=basis,
             min_subscores=scoring.min_subscores,
             subscores=tuple(
-                SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]), formulas[n])
+                SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]))
                 for n in SUBSCORES
             ),
-            formula=rank_formula(weighted, rank, basis, scoring.min_subscores),  # type: ignore[arg-type]
         )
     return scores, breakdowns

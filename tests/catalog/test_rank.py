@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import random
 import re
 
 import pytest
@@ -7,8 +10,9 @@ import pytest
 from unfragile_ssg.catalog.graph import build_graph
 from unfragile_ssg.catalog.rank import score_entries
 from unfragile_ssg.config import ScoringSettings
+from unfragile_ssg.content.schema import EntryFields
 
-from .helpers import count, make_entry, settings
+from .helpers import SOURCE, count, make_entry, random_entries, settings
 
 
 def _score(entries, **scoring):
@@ -60,3 +64,42 @@ def test_breakdown_lists_every_signal_with_its_source():
     assert downloads.score == pytest.approx(60.0, abs=0.05)  # log10(1e5) is 3/5 of the way from log10(101) to log10(1e7 + 1)
     likes = next(r for r in adoption.rows if r.label == "Likes")
     assert likes.value is None and not likes.counted
+
+
+def _as_read_from_disk(entry, benchmarks: bool = True):
+    """Test entries share one digest; a real one is the file's, which changes with any field."""
+    if not benchmarks:  # out of every benchmark group, so that others' edits need not reach it
+        signals = entry.fields.signals.model_copy(update={"benchmarks": []})
+        entry = dataclasses.replace(entry, fields=entry.fields.model_copy(update={"signals": signals}))
+    return dataclasses.replace(entry, digest=hashlib.sha256(entry.fields.model_dump_json().encode()).hexdigest())
+
+
+def test_a_breakdown_changes_only_when_the_fingerprint_of_its_inputs_does():
+    """Page keys use ``Breakdown.inputs`` in place of the breakdown: it must cover all it is made from."""
+    rng = random.Random(3)
+    changed = unchanged = 0
+    for trial in range(16):
+        entries = [_as_read_from_disk(e, i % 4 == 0) for i, e in enumerate(random_entries(rng, 60))]
+        donors = random_entries(rng, 60)
+        edited = list(entries)
+        for i in rng.sample(range(60), rng.randint(1, 3)):
+            if rng.random() < 0.5:  # new evidence only: the match graph stays as it was
+                fields = entries[i].fields.model_copy(update={"signals": donors[i].fields.signals})
+                edited[i] = _as_read_from_disk(dataclasses.replace(entries[i], fields=fields), i % 4 == 0)
+            else:  # a new entry under the same slug: the match graph moves too
+                edited[i] = _as_read_from_disk(donors[i], i % 4 == 0)
+        if trial % 4 == 0:  # a release newer than any: recency is measured to another day
+            i = rng.randrange(60)
+            data = edited[i].fields.model_dump(mode="json")
+            data["signals"]["released"] = {"value": "2027-01-01", "source": SOURCE}
+            edited[i] = _as_read_from_disk(dataclasses.replace(edited[i], fields=EntryFields.model_validate(data)), i % 4 == 0)
+        # half the trials measure recency to a fixed day, so that an edit need not move it for all
+        scoring = {"as_of": "2026-06-01"} if trial % 2 else {}
+        before, after = _score(entries, **scoring)[1], _score(edited, **scoring)[1]
+        for slug, breakdown in after.items():
+            if breakdown.inputs == before[slug].inputs:
+                assert breakdown == before[slug], slug
+                unchanged += 1
+            else:
+                changed += 1
+    assert changed > 20 and unchanged > 100  # both cases were seen, many times

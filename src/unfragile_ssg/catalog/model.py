@@ -85,6 +85,9 @@ class Breakdown:
     basis: int
     min_subscores: int
     subscores: tuple[SubScoreBreakdown, ...]
+    # a fingerprint of everything the breakdown is computed from (rank.score_entries): equal
+    # fingerprints mean equal breakdowns, and it is far quicker to compare than they are
+    inputs: str = ""
 
     def get(self, name: str) -> SubScoreBreakdown:
         return next(s for s in self.subscores if s.name == name)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..content.validate import Entry
+from ..fingerprint import fingerprint
 from .graph import MatchGraph
 from .model import SUBSCORE_LABELS, SUBSCORES, Breakdown, Scores, SubScoreBreakdown
 from .signals import (
     SignalRow,
     benchmark_groups,
+    benchmark_key,
     count_rows,
     documentation_row,
     licence_row,
@@ -45,6 +47,8 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
     eco = scoring.ecosystem
     groups = benchmark_groups(entries)
     reference = reference_day(entries, scoring)
+    context = fingerprint(scoring.model_dump_json(), settings.match.full_strength, reference)
+    group_prints = {key: fingerprint(key, group.title, sorted(group.results.items())) for key, group in groups.items()}
     scores: dict[str, Scores] = {}
     breakdowns: dict[str, Breakdown] = {}
     for entry in entries:
@@ -76,6 +80,10 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
         if basis >= scoring.min_subscores and weighted:
             rank = round_half_up(sum(w * v for _, w, v in weighted) / sum(w for _, w, _ in weighted))  # type: ignore[operator]
         scores[entry.slug] = Scores(rank=rank, **values)  # type: ignore[arg-type]
+        # what this loop reads: the entry (its file), the settings, the catalog's reference
+        # day, the benchmark groups the entry is in, and its place in the match graph
+        inputs = fingerprint(context, entry.slug, entry.digest, strength, raw,
+                             sorted({group_prints[benchmark_key(b)] for b in entry.fields.signals.benchmarks}))
         breakdowns[entry.slug] = Breakdown(
             slug=entry.slug,
             version=scoring.version,
@@ -86,5 +94,6 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -
                 SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]))
                 for n in SUBSCORES
             ),
+            inputs=inputs,
         )
     return scores, breakdowns

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..errors import Problem, SiteError
-from ..pages.plan import _digest
+from ..fingerprint import fingerprint
 
 BUNDLE = "pagefind"
 KEY_FILE = ".unfragile-search-key"
@@ -42,7 +42,7 @@ def pagefind_command() -> list[str]:
 def search_key(pages) -> str:
     """Changes whenever an indexed page's content (or the site-wide inputs in its key) changes."""
     indexed = sorted((p.output, p.key) for p in pages if p.view in INDEXED_VIEWS)
-    return _digest("pagefind", PAGEFIND_VERSION, EXCLUDED, indexed)
+    return fingerprint("pagefind", PAGEFIND_VERSION, EXCLUDED, indexed)
 
 
 def previous_output(staging: Path) -> Path | None:

@@ -20,7 +20,8 @@ from ..content.history import git_dates
 from ..content.load import entry_files, read_entry
 from ..content.validate import Entry, check_schema, validate_entries
 from ..errors import Problem, SiteError
-from ..pages.plan import PlannedPage, _digest, plan_site
+from ..fingerprint import fingerprint
+from ..pages.plan import PlannedPage, plan_site
 from ..pages.urls import Linker
 from ..post.links import packed_links
 from ..post.stage import PostInput, post_process
@@ -162,7 +163,7 @@ def _captions(project: Project, entries: list[Entry], options: BuildOptions, war
 
 def site_key(project: Project, assets) -> str:
     settings = project.settings.model_dump_json()
-    return _digest(__version__, settings, folder_digest(template_folders(project)), sorted((a.name, a.output) for a in assets.values()))
+    return fingerprint(__version__, settings, folder_digest(template_folders(project)), sorted((a.name, a.output) for a in assets.values()))
 
 
 def build_site(project: Project, options: BuildOptions) -> BuildResult:
@@ -197,7 +198,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
         assets = collect_assets(project.assets_dir)
         dates = git_dates(project.root)
         # what a page shows beyond its entry file: its samples' captions, its "last updated" date
-        shown = {e.slug: _digest(samples.get(e.slug), dates.get(e.source)) for e in entries}
+        shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
         pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
         result.pages = len(pages)
         context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),

@@ -221,8 +221,13 @@ def documentation_row(entry: Entry, settings: EcosystemSettings) -> SignalRow:
 
 
 def licence_score(licence: str, settings: EcosystemSettings) -> float | None:
-    table = {name.casefold(): score for name, score in settings.licences.items()}
-    return table.get(licence.strip().casefold())
+    return _licence_table(tuple(settings.licences.items())).get(licence.strip().casefold())
+
+
+@lru_cache(maxsize=8)
+def _licence_table(licences: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    """Licence names folded for matching, once per table rather than once per entry."""
+    return {name.casefold(): score for name, score in licences}
 
 
 def licence_row(entry: Entry, settings: EcosystemSettings) -> SignalRow:

@@ -73,6 +73,8 @@ def validate_entries(
 
 
 def _check_tasks(raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Problem]:
+    if all(t in tasks for t in fields.tasks) and all(t in tasks for c in fields.capabilities for t in c.tasks):
+        return []  # the common case, without listing where each task is
     problems = []
     places = [(("tasks", i), t) for i, t in enumerate(fields.tasks)]
     for c, capability in enumerate(fields.capabilities):

@@ -1,4 +1,5 @@
-"""Benchmark the build on a synthetic catalog: cold build, no-change rebuild, one-entry change.
+"""Benchmark the build on a synthetic catalog: cold build, no-change rebuild, one-entry change
+(and with --serve N, N one-entry rebuilds in one process, as ``unfragile serve`` runs them).
 
     .venv/bin/python bench/build_bench.py --entries 1000
     .venv/bin/python bench/build_bench.py --entries 10000
@@ -37,6 +38,26 @@ print(json.dumps({"wall": wall, "pages": result.pages, "rendered": result.stats.
 """
 
 
+SERVE_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from unfragile_ssg.config import load_project
+from unfragile_ssg.site.build import BuildMemory, BuildOptions, build_site
+config, output, search, changed, rounds = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1", Path(sys.argv[4]), int(sys.argv[5])
+memory = BuildMemory()
+found = []
+for i in range(rounds + 1):  # the first build fills the memory, as serve's first build does
+    if i:
+        changed.write_text(changed.read_text("utf-8").replace("## Overview", f"## Overview\n\nEdit {i}.", 1), "utf-8")
+    start = time.perf_counter()
+    result = build_site(load_project(config), BuildOptions(output=output, search=search, captions=False, memory=memory))
+    found.append({"wall": time.perf_counter() - start, "pages": result.pages, "rendered": result.stats.rendered,
+                  "reused": result.stats.reused, "peak_mb_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_mb_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "timings": result.timings})
+print(json.dumps(found[1:]))
+"""
+
+
 def run_build(config: Path, output: Path, search: bool) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(config), str(output), "1" if search else "0"],
                          capture_output=True, text=True, check=True)
@@ -56,6 +77,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--search", action="store_true", help="include the Pagefind index in the timings")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--serve", type=int, default=0, metavar="N",
+                        help="then N one-entry rebuilds in one process, as `unfragile serve` does them")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to generate and build (default: the system's temporary folder); creating "
                              "folders costs 20-120 us each depending on where on the disk they go, so compare "
@@ -74,6 +97,11 @@ def main() -> None:
         changed = sorted((root / "site" / "content" / "models").iterdir())[0]
         changed.write_text(changed.read_text("utf-8").replace("## Overview", "## Overview\n\nOne more sentence."), "utf-8")
         show("rebuild, one entry", run_build(config, output, args.search), args.verbose)
+        if args.serve:
+            out = subprocess.run([sys.executable, "-c", SERVE_CHILD, str(config), str(output), "1" if args.search else "0",
+                                  str(changed), str(args.serve)], capture_output=True, text=True, check=True)
+            for number, result in enumerate(json.loads(out.stdout.strip().splitlines()[-1]), 1):
+                show(f"serve, one entry #{number}", result, args.verbose)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import traceback
@@ -162,6 +163,7 @@ def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[
             present.add(path)
         else:
             os.unlink(staging / path)
+            _remove_empty_folders(staging, path)
     to_render = []
     for page in pages:
         if have.get(page.output) == page.key and page.output in present:
@@ -170,6 +172,17 @@ def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: dict[
             continue
         to_render.append(page)
     return to_render, len(pages) - len(to_render)
+
+
+def _remove_empty_folders(root: Path, removed: str) -> None:
+    """The folders of a removed file that are now empty (a removed entry's ``models/x/``)."""
+    folder = posixpath.dirname(removed)
+    while folder:
+        try:
+            os.rmdir(root / folder)
+        except OSError:  # not empty (or already gone): its parents are not empty either
+            return
+        folder = posixpath.dirname(folder)
 
 
 def _link(source: Path, target: Path) -> bool:

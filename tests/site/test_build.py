@@ -102,6 +102,21 @@ def test_builds_in_one_process_hand_the_entry_cache_on_in_memory(basic_site: Pat
     assert tree(output) == tree(tmp_path / "clean")
 
 
+def test_a_failed_build_in_one_process_does_not_spoil_the_next(basic_site: Path, tmp_path: Path) -> None:
+    output, memory = tmp_path / "out", BuildMemory()
+    build(basic_site, output, memory=memory)
+    entry = basic_site.parent / "content" / "models" / "gamma-writer.md"
+    good = entry.read_text("utf-8")
+    entry.write_text(good.replace("title:", "title: [unclosed", 1), "utf-8")
+    with pytest.raises(SiteError):
+        build(basic_site, output, memory=memory)
+    entry.write_text(good + "\nFixed.\n", "utf-8")
+    build(basic_site, output, memory=memory)
+    shutil.rmtree(basic_site.parent / ".unfragile-cache")
+    build(basic_site, tmp_path / "clean")
+    assert tree(output) == tree(tmp_path / "clean")
+
+
 def test_removed_entry_disappears_from_output(basic_site: Path, tmp_path: Path) -> None:
     output = tmp_path / "out"
     build(basic_site, output)

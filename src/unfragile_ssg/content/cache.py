@@ -115,8 +115,12 @@ class EntryCache:
         """This cache, saved, ready for another build in the same process (``serve``): what
         this build used stays in memory, so the next one need not load it from disk."""
         self.save()
-        self.items, self.used = self.used, {}
-        self.seen_stats = {}
+        self.items = self.used
+        return self.restart()
+
+    def restart(self) -> "EntryCache":
+        """Forget what a build that stopped half-way had used (its ``items`` are still good)."""
+        self.used, self.seen_stats = {}, {}
         return self
 
     def _write(self, path: Path, data: dict) -> None:

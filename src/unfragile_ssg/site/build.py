@@ -114,7 +114,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         files, problems = entry_files(project)
         folder = (cache_dir or project.cache_dir) / "entries"
         kept = memory.entry_cache if memory is not None else None
-        cache = kept if kept is not None and kept.folder == folder else EntryCache(folder)
+        cache = kept.restart() if kept is not None and kept.folder == folder else EntryCache(folder)
         keys, contents = zip(*(cache.file_key(project.display(path), path) for _, path in files)) if files else ((), ())
         results = [cache.get(key) for key in keys]
         misses = [i for i, hit in enumerate(results) if hit is None]

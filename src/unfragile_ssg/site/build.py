@@ -219,6 +219,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             # pages are read for the link check while their bytes are at hand, not read back later
             page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
             result.stats.rendered = len(to_render)
+            context.fragments = {}  # the post stage reads no fragment: their memory is free for its own
         with timer.stage("write: static files"):
             result.stats.static = copy_static(static, staging.path)
         with timer.stage("post"):

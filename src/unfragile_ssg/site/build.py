@@ -102,8 +102,8 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     others are parsed and checked against the schema, in parallel when there are many."""
 
     def read_and_check(item):
-        (kind, path), data = item
-        raw, problem = read_entry(project, kind, path, data)
+        kind, path = item
+        raw, problem = read_entry(project, kind, path)  # read here, not sent: workers share the page cache
         if raw is None:
             return raw, problem, None
         # the raw front matter is done with once the schema has made fields of it: dropping
@@ -115,16 +115,18 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         folder = (cache_dir or project.cache_dir) / "entries"
         kept = memory.entry_cache if memory is not None else None
         cache = kept.restart() if kept is not None and kept.folder == folder else EntryCache(folder)
-        keys, contents = zip(*(cache.file_key(project.display(path), path) for _, path in files)) if files else ((), ())
+        keys = [cache.file_key(project.display(path), path)[0] for _, path in files]  # the bytes are not kept
         results = [cache.get(key) for key in keys]
         misses = [i for i, hit in enumerate(results) if hit is None]
     with timer.stage("load: parse + schema"):
-        work = [(files[i], contents[i] if contents[i] is not None else files[i][1].read_bytes()) for i in misses]
-        parsed = fork_map(read_and_check, work, jobs)
+        parsed = fork_map(read_and_check, [files[i] for i in misses], jobs)
         for i, result in zip(misses, parsed):
             results[i] = result
-            if result[1] is None and result[2] is not None and not result[2][1]:
-                cache.put(keys[i], result)  # only entries that passed the schema are kept
+            raw, problem, checked = result
+            # kept when it passed the schema, and was parsed from the bytes its key was made of
+            # (a file saved again since it was hashed is parsed anew next time)
+            if problem is None and checked is not None and not checked[1] and keys[i].endswith("\0" + raw.digest):
+                cache.put(keys[i], result)
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):

@@ -21,7 +21,7 @@ from typing import Any
 from .. import __version__
 from .schema import EntryFields
 
-FORMAT = 2
+FORMAT = 3
 SHARDS = 64
 SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 

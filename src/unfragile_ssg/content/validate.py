@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Project
 from ..errors import Problem, did_you_mean
 from ..validation import validate_model
-from .load import RawEntry
+from ..yamldoc import Positions
+from .load import RawEntry, position_in
 from .schema import EntryFields
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -62,7 +64,7 @@ def validate_entries(
     tasks = project.settings.tasks
     entries: list[Entry] = []
     for raw, fields in checked:
-        found = _check_tasks(raw, fields, tasks) + _check_compare_with(raw, fields, seen)
+        found = _check_tasks(project, raw, fields, tasks) + _check_compare_with(project, raw, fields, seen)
         samples, sample_problems = _check_samples(project, raw, fields)
         found += sample_problems + _check_captioner(project, raw, fields)
         problems.extend(found)
@@ -72,7 +74,21 @@ def validate_entries(
     return entries, sorted(set(problems))
 
 
-def _check_tasks(raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Problem]:
+def _at(project: Project, raw: RawEntry, where: tuple) -> tuple[int, int]:
+    """Where a field of the entry starts. Entries that passed the schema travel and are cached
+    without their text (most of what they weigh: see ``without_text``); the rare problem found
+    in them later reads the file again, whose bytes are those the entry was parsed from."""
+    if raw.positions.text:
+        return raw.positions.of(where)
+    return position_in(project, raw.kind, raw.path, where)
+
+
+def without_text(raw: RawEntry) -> RawEntry:
+    """The entry without its front matter and the text its positions are read from."""
+    return dataclasses.replace(raw, front={}, positions=Positions())
+
+
+def _check_tasks(project: Project, raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Problem]:
     if all(t in tasks for t in fields.tasks) and all(t in tasks for c in fields.capabilities for t in c.tasks):
         return []  # the common case, without listing where each task is
     problems = []
@@ -81,14 +97,14 @@ def _check_tasks(raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Proble
         places += [(("capabilities", c, "tasks", i), t) for i, t in enumerate(capability.tasks)]
     for where, task in places:
         if task not in tasks:
-            line, col = raw.positions.of(where)
+            line, col = _at(project, raw, where)
             problems.append(
                 Problem(raw.display, line, col, f"unknown task '{task}'{did_you_mean(task, tasks)}: use a task listed under 'tasks' in unfragile.yaml, or add it there")
             )
     return problems
 
 
-def _check_compare_with(raw: RawEntry, fields: EntryFields, slugs: dict[str, RawEntry]) -> list[Problem]:
+def _check_compare_with(project: Project, raw: RawEntry, fields: EntryFields, slugs: dict[str, RawEntry]) -> list[Problem]:
     problems = []
     for i, other in enumerate(fields.compare_with):
         if other == raw.slug:
@@ -99,7 +115,7 @@ def _check_compare_with(raw: RawEntry, fields: EntryFields, slugs: dict[str, Raw
             message = f"compare_with lists '{other}' twice: remove one"
         else:
             continue
-        problems.append(Problem(raw.display, *raw.positions.of(("compare_with", i)), message))
+        problems.append(Problem(raw.display, *_at(project, raw, ("compare_with", i)), message))
     return problems
 
 
@@ -119,7 +135,7 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tupl
         else:
             paths.append(target)
             continue
-        problems.append(Problem(raw.display, *raw.positions.of(("samples", i, "image")), message))
+        problems.append(Problem(raw.display, *_at(project, raw, ("samples", i, "image")), message))
     return tuple(paths), problems
 
 
@@ -130,6 +146,6 @@ def _check_captioner(project: Project, raw: RawEntry, fields: EntryFields) -> li
     root = project.root.resolve()
     target = (root / fields.captioner).resolve()
     if (root / fields.captioner).exists() and not target.is_relative_to(root):
-        where = raw.positions.of(("captioner",))
+        where = _at(project, raw, ("captioner",))
         return [Problem(raw.display, *where, f"captioner '{fields.captioner}' leads outside the site: keep model folders inside it")]
     return []

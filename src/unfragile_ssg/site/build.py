@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import tempfile
@@ -18,7 +17,7 @@ from ..config import Project
 from ..content.cache import EntryCache
 from ..content.history import git_dates
 from ..content.load import entry_files, read_entry
-from ..content.validate import Entry, check_schema, validate_entries
+from ..content.validate import Entry, check_schema, validate_entries, without_text
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
 from ..pages.plan import PlannedPage, plan_site
@@ -106,9 +105,10 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         raw, problem = read_entry(project, kind, path)  # read here, not sent: workers share the page cache
         if raw is None:
             return raw, problem, None
-        # the raw front matter is done with once the schema has made fields of it: dropping
-        # it halves what crosses from the workers and what the entry cache holds
-        return dataclasses.replace(raw, front={}), problem, check_schema(raw)
+        checked = check_schema(raw)
+        # once the schema has made fields of it, a valid entry's front matter and text are done
+        # with: dropping them halves what crosses from the workers and what the entry cache holds
+        return (without_text(raw) if checked[0] is not None and not checked[1] else raw), problem, checked
 
     with timer.stage("load"):
         files, problems = entry_files(project)

@@ -119,6 +119,12 @@ class Catalog:
             self.pairs_of[pair.b].append(pair)
         self._ranked = self.ranked(self.entries)
         self.position = {entry.slug: i for i, entry in enumerate(self._ranked)}
+        self._members: dict[tuple[str, str], list[Entry]] = {}
+        for entry in self._ranked:
+            self._members.setdefault(("kind", entry.kind), []).append(entry)
+            self._members.setdefault(("pricing", entry.fields.pricing), []).append(entry)
+            for task in entry.fields.tasks:
+                self._members.setdefault(("task", task), []).append(entry)
 
     def breakdown(self, slug: str) -> Breakdown | None:
         """Why ``slug`` has its rank: every sub-score, signal by signal, with sources."""
@@ -144,6 +150,11 @@ class Catalog:
             return (rank is None, -(rank or 0.0), entry.fields.title.lower(), entry.slug)
 
         return sorted(entries, key=key)
+
+    def ranked_members(self, by: str, name: str) -> list[Entry]:
+        """The entries of one kind, task or pricing (``by``), ranked; grouped once, for the
+        list pages and every page that counts them."""
+        return self._members.get((by, name), [])
 
     def ordered_pair(self, pair: Pair) -> tuple[Entry, Entry]:
         """The two sides of a comparison, higher-ranked first."""

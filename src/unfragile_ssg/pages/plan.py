@@ -72,19 +72,13 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         PlannedPage("search/", "search.html", "search", (), everything),
         PlannedPage("404.html", "404.html", "not_found", (), everything),
     ]
-    of_kind: dict[str, list] = {kind: [] for kind in kinds}
-    of_task: dict[str, list] = {task: [] for task in tasks}
-    for entry in catalog.ranked():  # each list in ranked order
-        member = (entry.slug, tokens[entry.slug], catalog.position[entry.slug])
-        if entry.kind in of_kind:
-            of_kind[entry.kind].append(member)
-        for task in entry.fields.tasks:
-            if task in of_task:
-                of_task[task].append(member)
+    def members(by: str, name: str) -> list[tuple]:
+        return [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in catalog.ranked_members(by, name)]
+
     for kind in kinds:
-        pages += _list_pages(kind + "/", "kind", (kind,), of_kind[kind], site_key)
+        pages += _list_pages(kind + "/", "kind", (kind,), members("kind", kind), site_key)
     for task in tasks:
-        pages += _list_pages(task_path(task), "task", (task,), of_task[task], site_key)
+        pages += _list_pages(task_path(task), "task", (task,), members("task", task), site_key)
     pairs = [(_pair_fields(p), tokens[p.a], tokens[p.b]) for p in catalog.pairs]
     pages += _list_pages("compare/", "compare_index", (), pairs, site_key)
 

@@ -62,7 +62,6 @@ class SiteContext:
     methodology: dict[str, Any] = field(default_factory=dict)
     # content file -> its git dates (content.history.FileDates); None: read with one `git log`
     updated: dict[str, Any] | None = None
-    _members: dict[tuple[str, str], list[Entry]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.updated is None:
@@ -128,8 +127,8 @@ class SiteContext:
     def view_home(self, page: PlannedPage) -> dict[str, Any]:
         settings = self.project.settings
         ranked = self.catalog.ranked()
-        by_kind = {kind: len(self._ranked_members("kind", kind)) for kind in settings.kinds}
-        by_task = {task: len(self._ranked_members("task", task)) for task in settings.tasks}
+        by_kind = {kind: len(self.catalog.ranked_members("kind", kind)) for kind in settings.kinds}
+        by_task = {task: len(self.catalog.ranked_members("task", task)) for task in settings.tasks}
         return self.base(page, settings.title, settings.description or settings.tagline) | {
             "top": [self.card(e) for e in ranked[:20]],
             "count": len(ranked),
@@ -148,34 +147,22 @@ class SiteContext:
             "pagination": self.pagination(path, number, count),
         }
 
-    def _ranked_members(self, by: str, name: str) -> list[Entry]:
-        """The entries of a kind, task or pricing, ranked; grouped once per build (per worker),
-        not per page: the site-wide pages count them all."""
-        if self._members is None:
-            self._members = {}
-            for entry in self.catalog.ranked():
-                self._members.setdefault(("kind", entry.kind), []).append(entry)
-                self._members.setdefault(("pricing", entry.fields.pricing), []).append(entry)
-                for task in entry.fields.tasks:
-                    self._members.setdefault(("task", task), []).append(entry)
-        return self._members.get((by, name), [])
-
     def view_kind(self, page: PlannedPage, kind: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.kinds[kind]
-        members = self._ranked_members("kind", kind)
+        members = self.catalog.ranked_members("kind", kind)
         context = self._listing(page, settings.plural, f"{settings.plural} in the catalog, ranked by UnfragileRank.", members, kind + "/", number, count)
         return context | {"kind": kind}
 
     def view_task(self, page: PlannedPage, task: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.tasks[task]
-        members = self._ranked_members("task", task)
+        members = self.catalog.ranked_members("task", task)
         description = settings.description or f"Entries for {settings.label}, ranked by UnfragileRank."
         context = self._listing(page, settings.label, description, members, task_path(task), number, count)
         return context | {"task": task, "task_settings": settings}
 
     def view_tasks(self, page: PlannedPage) -> dict[str, Any]:
         tasks = self.project.settings.tasks
-        counts = {task: len(self._ranked_members("task", task)) for task in tasks}
+        counts = {task: len(self.catalog.ranked_members("task", task)) for task in tasks}
         return self.base(page, "Tasks", "Every task in the catalog, with how many entries do it.") | {
             "task_counts": counts, "task_url": lambda t: self.linker.url(task_path(t)),
         }
@@ -241,11 +228,11 @@ class SiteContext:
     def view_search(self, page: PlannedPage) -> dict[str, Any]:
         settings = self.project.settings
         return self.base(page, "Search", "Search every entry and comparison in the catalog by name, capability or task.") | {
-            "kind_links": [(k.plural, k.label, self.linker.url(kind + "/"), len(self._ranked_members("kind", kind)))
+            "kind_links": [(k.plural, k.label, self.linker.url(kind + "/"), len(self.catalog.ranked_members("kind", kind)))
                            for kind, k in settings.kinds.items()],
             "task_links": [(t.label, self.linker.url(task_path(task)), n) for task, t in settings.tasks.items()
-                           if (n := len(self._ranked_members("task", task)))],
-            "pricing_labels": [PRICING_LABELS[p] for p in PRICING_LABELS if self._ranked_members("pricing", p)],
+                           if (n := len(self.catalog.ranked_members("task", task)))],
+            "pricing_labels": [PRICING_LABELS[p] for p in PRICING_LABELS if self.catalog.ranked_members("pricing", p)],
             "bundle": self.linker.url("pagefind/pagefind.js"),
             "comparisons": len(self.catalog.pairs),
         }

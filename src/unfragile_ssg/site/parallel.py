@@ -51,11 +51,11 @@ def _run_pending(number: int) -> Any:
 class Background:
     """``function(*args)`` in a forked process while this one goes on; ``result()`` waits
     for it (and raises what it raised). The arguments are inherited, not pickled; only the
-    result crosses back. Without fork, or when ``enabled`` is false, it runs at once."""
+    result crosses back. Without fork, it runs at once."""
 
-    def __init__(self, function: Callable[..., Result], *args: Any, enabled: bool = True):
+    def __init__(self, function: Callable[..., Result], *args: Any):
         self._pool = None
-        if not (enabled and "fork" in multiprocessing.get_all_start_methods()):
+        if "fork" not in multiprocessing.get_all_start_methods():
             self._value = function(*args)
             return
         number = next(_numbers)

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import Problem
+from ..site.write import list_files
 
 # one pass finds both links and anchors; attribute values are double or single quoted. Names are
 # matched in lower case, as our templates and markdown-it write them (case-folding costs 2x).
@@ -122,13 +123,13 @@ def _parse_chunk(paths: list[str]) -> list[tuple[str, PageLinks]]:
 
 
 def html_files(folder: Path) -> list[str]:
-    """Every HTML page under ``folder``, by path relative to it ('models/x/index.html')."""
-    root = str(folder)
-    prefix = len(root) + 1
+    """Every HTML page under ``folder``, by path relative to it ('models/x/index.html'),
+    outside hidden folders and the search index."""
     found = []
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".") and not (directory == root and d == "pagefind")]
-        found += [os.path.join(directory, name)[prefix:].replace(os.sep, "/") for name in names if name.endswith(".html")]
+    for path in list_files(folder):
+        *folders, name = path.split("/")
+        if name.endswith(".html") and folders[:1] != ["pagefind"] and not any(f.startswith(".") for f in folders):
+            found.append(path)
     return found
 
 

@@ -8,20 +8,13 @@ when it changed; a missing, damaged or outdated one only costs counting again.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
 from pathlib import Path
 
-from .. import __version__
+from .. import cachefile
 from ..content.validate import Entry
 from .text import TermCounts, entry_text, term_counts
 
-FORMAT = 1
-
-
-def _version() -> str:
-    return hashlib.sha256(f"{FORMAT}:{__version__}".encode()).hexdigest()
+FORMAT = 2
 
 
 def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[TermCounts]:
@@ -37,19 +30,9 @@ def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[T
 
 
 def _load(cache: Path) -> dict[str, TermCounts]:
-    try:
-        with open(cache, "rb") as handle:
-            stored = pickle.load(handle)
-    except Exception:  # missing or damaged: only costs counting again
-        return {}
-    if not isinstance(stored, dict) or stored.get("version") != _version() or not isinstance(stored.get("counts"), dict):
-        return {}
-    return stored["counts"]
+    stored = cachefile.load(cache, cachefile.stamp(FORMAT))
+    return stored if isinstance(stored, dict) else {}
 
 
 def _save(cache: Path, counts: dict[str, TermCounts]) -> None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        pickle.dump({"version": _version(), "counts": counts}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache)
+    cachefile.save(cache, cachefile.stamp(FORMAT), counts)

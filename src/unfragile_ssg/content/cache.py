@@ -13,22 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import time
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import cachefile
 from .schema import EntryFields
 
-FORMAT = 3
+FORMAT = 4
 SHARDS = 64
 SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 
 
 def _version() -> str:
     schema = repr(sorted(EntryFields.model_json_schema().items()))
-    return hashlib.sha256(f"{FORMAT}:{__version__}:{schema}".encode()).hexdigest()
+    return cachefile.stamp(f"{FORMAT}:{hashlib.sha256(schema.encode()).hexdigest()}")
 
 
 def _shard(key: str) -> int:
@@ -44,14 +43,10 @@ class EntryCache:
         self.used: dict[str, Any] = {}
         self.loaded: list[set[str]] = [set() for _ in range(SHARDS)]
         for shard in range(SHARDS):
-            try:
-                with open(self._path(shard), "rb") as handle:
-                    stored = pickle.load(handle)
-            except Exception:  # missing or damaged: only costs parsing its entries again
-                continue
-            if isinstance(stored, dict) and stored.get("version") == self.version:
-                self.items.update(stored["items"])
-                self.loaded[shard] = set(stored["items"])
+            stored = cachefile.load(self._path(shard), self.version)  # None: costs parsing its entries again
+            if isinstance(stored, dict):
+                self.items.update(stored)
+                self.loaded[shard] = set(stored)
         self.stats: dict[str, tuple[tuple[int, int, int], str]] = self._load_stats()
         self.seen_stats: dict[str, tuple[tuple[int, int, int], str]] = {}
 
@@ -59,14 +54,8 @@ class EntryCache:
         return self.folder / f"{shard:02d}.pickle"
 
     def _load_stats(self) -> dict:
-        try:
-            with open(self.folder / "stats.pickle", "rb") as handle:
-                stored = pickle.load(handle)
-        except Exception:  # missing or damaged: only costs reading every file once
-            return {}
-        if isinstance(stored, dict) and stored.get("version") == self.version and isinstance(stored.get("files"), dict):
-            return stored["files"]
-        return {}
+        stored = cachefile.load(self.folder / "stats.pickle", self.version)  # None: costs reading every file once
+        return stored if isinstance(stored, dict) else {}
 
     @staticmethod
     def key(display: str, data: bytes) -> str:
@@ -105,10 +94,10 @@ class EntryCache:
         for shard, items in enumerate(shards):
             if items.keys() == self.loaded[shard]:
                 continue
-            self._write(self._path(shard), {"version": self.version, "items": items})
+            cachefile.save(self._path(shard), self.version, items)
             self.loaded[shard] = set(items)
         if self.seen_stats != self.stats:
-            self._write(self.folder / "stats.pickle", {"version": self.version, "files": self.seen_stats})
+            cachefile.save(self.folder / "stats.pickle", self.version, self.seen_stats)
             self.stats = dict(self.seen_stats)
 
     def next_build(self) -> "EntryCache":
@@ -122,10 +111,3 @@ class EntryCache:
         """Forget what a build that stopped half-way had used (its ``items`` are still good)."""
         self.used, self.seen_stats = {}, {}
         return self
-
-    def _write(self, path: Path, data: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)

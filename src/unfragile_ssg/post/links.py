@@ -13,7 +13,6 @@ import hashlib
 import html
 import multiprocessing
 import os
-import pickle
 import posixpath
 import re
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .. import cachefile
 from ..errors import Problem
 from ..site.write import list_files
 
@@ -36,7 +36,7 @@ _EXTERNAL_SCHEMES = ("http:", "https:", "//")
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
 PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
 MAX_REPORTED_PAGES = 3  # per broken external link
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 class PageLinks:
@@ -182,15 +182,9 @@ class LinkCache:
 
 
 def load_cache(cache: Path | None) -> LinkCache:
-    if cache is None:
-        return LinkCache()
-    try:
-        with open(cache, "rb") as handle:
-            stored = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+    stored = cachefile.load(cache, cachefile.stamp(CACHE_VERSION)) if cache is not None else None
+    if not isinstance(stored, dict):
         return LinkCache()  # a missing or damaged cache only costs a full parse
-    if not isinstance(stored, dict) or stored.get("version") != CACHE_VERSION:
-        return LinkCache()
     return LinkCache(stored["pages"], stored["files"], stored["verdicts"])
 
 
@@ -199,14 +193,10 @@ def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLi
     if cache is None:
         return
     data = {
-        "version": CACHE_VERSION, "files": files, "verdicts": verdicts,
+        "files": files, "verdicts": verdicts,
         "pages": {page: (keys[page], *links.packed(), clean.get(page)) for page, links in pages.items() if page in keys},
     }
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache)
+    cachefile.save(cache, cachefile.stamp(CACHE_VERSION), data)
 
 
 @dataclass(frozen=True)

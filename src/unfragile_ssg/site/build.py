@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from ..cachefile import code_digest
 from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
 from ..config import Project
@@ -165,7 +165,7 @@ def _captions(project: Project, entries: list[Entry], options: BuildOptions, war
 
 def site_key(project: Project, assets) -> str:
     settings = project.settings.model_dump_json()
-    return fingerprint(__version__, settings, folder_digest(template_folders(project)), sorted((a.name, a.output) for a in assets.values()))
+    return fingerprint(code_digest(), settings, folder_digest(template_folders(project)), sorted((a.name, a.output) for a in assets.values()))
 
 
 def build_site(project: Project, options: BuildOptions) -> BuildResult:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from unfragile_ssg.catalog.graph import build_graph
-from unfragile_ssg.catalog.rank import score_entries
+from unfragile_ssg.catalog.rank import Scorer, score_entries
 from unfragile_ssg.config import ScoringSettings
 from unfragile_ssg.content.schema import EntryFields
 
@@ -16,9 +16,15 @@ from .helpers import SOURCE, count, make_entry, random_entries, settings
 
 
 def _score(entries, **scoring):
+    """Scores and every breakdown."""
+    result = _scoring(entries, **scoring)
+    return result.scores, {slug: result.breakdown(slug) for slug in result.scored}
+
+
+def _scoring(entries, known=None, **scoring):
     s = settings(scoring=ScoringSettings(**scoring)) if scoring else settings()
     graph = build_graph(entries, s)
-    return score_entries(entries, graph, s)
+    return score_entries(entries, graph, s, known)
 
 
 def test_missing_evidence_is_never_imputed():
@@ -103,3 +109,29 @@ def test_a_breakdown_changes_only_when_the_fingerprint_of_its_inputs_does():
             else:
                 changed += 1
     assert changed > 20 and unchanged > 100  # both cases were seen, many times
+
+
+def test_scores_kept_from_a_previous_build_are_those_scoring_again_gives(monkeypatch) -> None:
+    """A rebuild scores only the entries whose breakdown inputs changed, and gets what scoring
+    everything again would give."""
+    rng = random.Random(5)
+    entries = [_as_read_from_disk(e, i % 4 == 0) for i, e in enumerate(random_entries(rng, 60))]
+    first = _scoring(entries, as_of="2026-06-01")
+    known = {first.inputs[slug]: scored for slug, scored in first.scored.items()}
+    edited = list(entries)
+    donor = random_entries(rng, 60)[7]  # new evidence for entry 7: the match graph stays as it was
+    edited[7] = _as_read_from_disk(dataclasses.replace(entries[7], fields=entries[7].fields.model_copy(
+        update={"signals": donor.fields.signals})), False)
+
+    made: list[str] = []
+    real = Scorer.breakdown
+    monkeypatch.setattr(Scorer, "breakdown", lambda self, entry: made.append(entry.slug) or real(self, entry))
+    again = _scoring(edited, known, as_of="2026-06-01")
+    assert made == [edited[7].slug]
+    monkeypatch.setattr(Scorer, "breakdown", real)
+    fresh = _scoring(edited, as_of="2026-06-01")
+    assert again.scored == fresh.scored and again.inputs == fresh.inputs
+    for slug, scored in fresh.scored.items():
+        breakdown = fresh.breakdown(slug)
+        assert scored.evidence == sum(len(s.counted) for s in breakdown.subscores)
+        assert scored.scores.rank == breakdown.rank

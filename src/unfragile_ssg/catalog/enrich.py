@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import cachefile
 from ..config import Project
 from ..content.validate import Entry
 from .graph import build_graph
 from .model import Catalog
-from .rank import score_entries
+from .rank import Scored, score_entries
+
+SCORES_FORMAT = 1
 
 
 def build_catalog(project: Project, entries: list[Entry], cache_dir: Path | None = None) -> Catalog:
-    """``cache_dir``, when given, keeps what can be reused by the next build (term counts)."""
+    """``cache_dir``, when given, keeps what can be reused by the next build: term counts,
+    and scores by the fingerprint of what they were computed from."""
     settings = project.settings
     graph = build_graph(entries, settings, cache_dir / "terms.pickle" if cache_dir else None)
-    scores, breakdowns = score_entries(entries, graph, settings)
-    return Catalog(entries=entries, scores=scores, pairs=graph.pairs, breakdowns=breakdowns,
+    scores_file = cache_dir / "scores.pickle" if cache_dir else None
+    known = _load_scores(scores_file)
+    scoring = score_entries(entries, graph, settings, known)
+    if scores_file is not None:
+        kept = {scoring.inputs[slug]: scored for slug, scored in scoring.scored.items()}
+        if kept != known:
+            cachefile.save(scores_file, cachefile.stamp(SCORES_FORMAT), kept)
+    return Catalog(entries=entries, scores=scoring.scores, pairs=graph.pairs, scoring=scoring,
                    tie_margin=settings.scoring.tie_margin, graph=graph)
+
+
+def _load_scores(path: Path | None) -> dict[str, Scored]:
+    stored = cachefile.load(path, cachefile.stamp(SCORES_FORMAT)) if path is not None else None
+    return stored if isinstance(stored, dict) else {}

@@ -26,9 +26,7 @@ def example_slug(project: Project, catalog: Catalog) -> str | None:
         return None
 
     def key(entry):
-        breakdown = catalog.breakdown(entry.slug)
-        rows = sum(len(s.counted) for s in breakdown.subscores) if breakdown else 0
-        return (-catalog.scores[entry.slug].basis, -rows, entry.slug)
+        return (-catalog.scores[entry.slug].basis, -catalog.evidence(entry.slug), entry.slug)
 
     return min(candidates, key=key).slug
 
@@ -43,7 +41,8 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
          "share": 100.0 * scoring.weights.get(n, 0.0) / total, "reads": READS[n]}
         for n in SUBSCORES
     ]
-    reference = reference_day(catalog.entries, scoring)
+    scorer = catalog.scoring.scorer if catalog.scoring is not None else None
+    reference = scorer.reference if scorer is not None else reference_day(catalog.entries, scoring)
     adoption = [{"label": COUNT_LABELS[n], "weight": s.weight, "rule": describe_log(s)} for n, s in scoring.adoption.items()]
     community = [{"label": COUNT_LABELS[n], "weight": s.weight, "rule": describe_log(s)} for n, s in eco.community.items()]
     documentation = [{"label": LINK_LABELS[n], "points": p} for n, p in eco.documentation.items()]
@@ -52,7 +51,7 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
         {"title": g.title, "entries": len(g.results), "best": f"{g.best:g}", "higher_is_better": g.higher_is_better,
          "leaders": [catalog.by_slug[s] for s in g.leaders], "counts": len(g.results) >= scoring.quality.min_reports,
          "rule": g.rule}
-        for g in benchmark_groups(catalog.entries).values()
+        for g in (scorer.groups if scorer is not None else benchmark_groups(catalog.entries)).values()
     ]
     groups.sort(key=lambda g: (not g["counts"], -g["entries"], g["title"].casefold()))
     graph = catalog.graph

@@ -104,7 +104,7 @@ class Catalog:
     entries: list[Entry]
     scores: dict[str, Scores]
     pairs: list[Pair]
-    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
+    scoring: Any = None  # rank.Scoring: breakdowns on demand
     tie_margin: float = 2.0
     graph: Any = None  # graph.MatchGraph, for the methodology page
     by_slug: dict[str, Entry] = field(init=False)
@@ -127,8 +127,18 @@ class Catalog:
                 self._members.setdefault(("task", task), []).append(entry)
 
     def breakdown(self, slug: str) -> Breakdown | None:
-        """Why ``slug`` has its rank: every sub-score, signal by signal, with sources."""
-        return self.breakdowns.get(slug)
+        """Why ``slug`` has its rank: every sub-score, signal by signal, with sources (made
+        when asked for: only the pages that show it need it)."""
+        return self.scoring.breakdown(slug) if self.scoring is not None else None
+
+    def breakdown_inputs(self, slug: str) -> str | None:
+        """A fingerprint of what ``breakdown(slug)`` is computed from: equal fingerprints,
+        equal breakdowns."""
+        return self.scoring.inputs.get(slug) if self.scoring is not None else None
+
+    def evidence(self, slug: str) -> int:
+        """How many signals ``slug``'s sub-scores rest on."""
+        return self.scoring.scored[slug].evidence if self.scoring is not None else 0
 
     def verdict(self, pair: Pair) -> str:
         """The verdict sentence of a comparison page, sides in page order (higher-ranked first)."""

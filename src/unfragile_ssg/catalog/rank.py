@@ -6,6 +6,9 @@ UnfragileRank is computed from the shown sub-scores, so a reader can redo the ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ..cachefile import code_digest
 from ..config import Settings
 from ..content.validate import Entry
 from ..fingerprint import fingerprint
@@ -42,58 +45,109 @@ READS = {
 }
 
 
-def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings) -> tuple[dict[str, Scores], dict[str, Breakdown]]:
-    scoring = settings.scoring
-    eco = scoring.ecosystem
-    groups = benchmark_groups(entries)
-    reference = reference_day(entries, scoring)
-    context = fingerprint(scoring.model_dump_json(), settings.match.full_strength, reference)
-    group_prints = {key: fingerprint(key, group.title, sorted(group.results.items())) for key, group in groups.items()}
-    scores: dict[str, Scores] = {}
-    breakdowns: dict[str, Breakdown] = {}
-    for entry in entries:
+class Scorer:
+    """Scores entries within one catalog: what an entry's breakdown reads besides the entry
+    itself (its benchmark groups, the reference day of recency, its place in the match graph)."""
+
+    def __init__(self, entries: list[Entry], graph: MatchGraph, settings: Settings):
+        self.settings = settings
+        self.graph = graph
+        self.groups = benchmark_groups(entries)
+        self.reference = reference_day(entries, settings.scoring)
+        self._context = fingerprint(code_digest(), settings.scoring.model_dump_json(), settings.match.full_strength, self.reference)
+        self._group_prints = {key: fingerprint(key, group.title, sorted(group.results.items())) for key, group in self.groups.items()}
+
+    def inputs(self, entry: Entry) -> str:
+        """A fingerprint of everything ``breakdown(entry)`` reads: the entry (its file), the
+        settings, the reference day, the benchmark groups the entry is in, and its place in
+        the match graph. Equal fingerprints, equal breakdowns (a test in tests/catalog)."""
+        slug = entry.slug
+        groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.fields.signals.benchmarks})
+        return fingerprint(self._context, slug, entry.digest, self.graph.strength[slug], self.graph.scores[slug], groups)
+
+    def breakdown(self, entry: Entry) -> Breakdown:
+        settings, scoring = self.settings, self.settings.scoring
+        eco = scoring.ecosystem
         signals = entry.fields.signals
         rows: dict[str, list[SignalRow]] = {
             "adoption": count_rows(signals, scoring.adoption),
-            "quality": quality_rows(entry, groups, scoring.quality.min_reports),
+            "quality": quality_rows(entry, self.groups, scoring.quality.min_reports),
             "ecosystem": count_rows(signals, eco.community) + [documentation_row(entry, eco), licence_row(entry, eco)],
         }
-        if reference is not None:
-            rows["ecosystem"].append(recency_row(entry, eco, reference))
+        if self.reference is not None:
+            rows["ecosystem"].append(recency_row(entry, eco, self.reference))
         values: dict[str, float | None] = {}
         for name, found in rows.items():
             mean = weighted_mean(found)
             values[name] = None if mean is None else round_half_up(mean)
-        strength = graph.strength[entry.slug]
-        raw = graph.scores[entry.slug]
+        strength = self.graph.strength[entry.slug]
+        raw = self.graph.scores[entry.slug]
         values["match_graph"] = round_half_up(raw)
         full = settings.match.full_strength
         rows["match_graph"] = [
             SignalRow("Weighted degree in the match graph", f"{strength:.4f}", raw, 1.0,
                       f"100 × weighted degree ÷ {full:g}, at most 100: 0 without comparisons, 100 at {full:g} or more"),
         ]
-
         present = [(n, scoring.weights.get(n, 0.0), values[n]) for n in SUBSCORES if values[n] is not None]
-        basis = len(present)
         weighted = [(n, w, v) for n, w, v in present if w > 0]
         rank = None
-        if basis >= scoring.min_subscores and weighted:
+        if len(present) >= scoring.min_subscores and weighted:
             rank = round_half_up(sum(w * v for _, w, v in weighted) / sum(w for _, w, _ in weighted))  # type: ignore[operator]
-        scores[entry.slug] = Scores(rank=rank, **values)  # type: ignore[arg-type]
-        # what this loop reads: the entry (its file), the settings, the catalog's reference
-        # day, the benchmark groups the entry is in, and its place in the match graph
-        inputs = fingerprint(context, entry.slug, entry.digest, strength, raw,
-                             sorted({group_prints[benchmark_key(b)] for b in entry.fields.signals.benchmarks}))
-        breakdowns[entry.slug] = Breakdown(
+        return Breakdown(
             slug=entry.slug,
             version=scoring.version,
             rank=rank,
-            basis=basis,
+            basis=len(present),
             min_subscores=scoring.min_subscores,
             subscores=tuple(
                 SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]))
                 for n in SUBSCORES
             ),
-            inputs=inputs,
+            inputs=self.inputs(entry),
         )
-    return scores, breakdowns
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the catalog keeps of an entry's breakdown for every entry: its scores, and how
+    many signals they rest on. The breakdown itself is made again only for the pages that show it."""
+
+    scores: Scores
+    evidence: int  # signal rows counted in the sub-scores
+
+    @classmethod
+    def of(cls, breakdown: Breakdown) -> "Scored":
+        values = {s.name: s.score for s in breakdown.subscores}
+        return cls(Scores(rank=breakdown.rank, **values), sum(len(s.counted) for s in breakdown.subscores))
+
+
+@dataclass
+class Scoring:
+    """Every entry's scores, and its breakdown on demand."""
+
+    scorer: Scorer
+    by_slug: dict[str, Entry]
+    scored: dict[str, Scored]
+    inputs: dict[str, str]
+
+    @property
+    def scores(self) -> dict[str, Scores]:
+        return {slug: s.scores for slug, s in self.scored.items()}
+
+    def breakdown(self, slug: str) -> Breakdown:
+        return self.scorer.breakdown(self.by_slug[slug])
+
+
+def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings,
+                  known: dict[str, Scored] | None = None) -> Scoring:
+    """Scores of every entry. ``known`` maps the fingerprints of breakdown inputs to the scores
+    a previous build computed from them (``Scorer.inputs``): those entries are not scored again."""
+    scorer = Scorer(entries, graph, settings)
+    known = known or {}
+    scored: dict[str, Scored] = {}
+    inputs: dict[str, str] = {}
+    for entry in entries:
+        key = inputs[entry.slug] = scorer.inputs(entry)
+        found = known.get(key)
+        scored[entry.slug] = found if found is not None else Scored.of(scorer.breakdown(entry))
+    return Scoring(scorer, {e.slug: e for e in entries}, scored, inputs)

@@ -37,17 +37,10 @@ def _pair_fields(pair) -> tuple:
     return (pair.a, pair.b, pair.weight, pair.curated, pair.reasons)
 
 
-def _breakdown_print(breakdown) -> object:
-    """A breakdown stands for itself by the fingerprint of what it is computed from: equal
-    fingerprints, equal breakdowns (a test in tests/catalog checks it), at a tenth of the cost."""
-    return breakdown.inputs if breakdown is not None and breakdown.inputs else breakdown
-
-
 def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> dict[str, str]:
     """Per entry, a fingerprint of everything shown about it anywhere on the site, except its
     place in the overall ranking: only the ranked lists show that, and their keys add it."""
     extra = extra or {}
-    breakdown = getattr(catalog, "breakdown", None)
     tokens = {}
     for entry in catalog.entries:
         slug = entry.slug
@@ -55,7 +48,10 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> di
             entry.digest,
             catalog.scores[slug],
             [_pair_fields(p) for p in catalog.pairs_of[slug]],
-            _breakdown_print(breakdown(slug) if breakdown else None),
+            # a breakdown stands for itself by the fingerprint of what it is computed from
+            # (equal fingerprints, equal breakdowns: a test in tests/catalog): it is made only
+            # for the pages that show it
+            catalog.breakdown_inputs(slug),
             extra.get(slug),
         )
     return tokens

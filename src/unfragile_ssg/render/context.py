@@ -192,7 +192,6 @@ class SiteContext:
         for pair in sorted(self.catalog.pairs_of[slug], key=lambda p: (-p.weight, p.other(slug))):
             other = self.catalog.by_slug[pair.other(slug)]
             comparisons.append({"url": self.linker.url(compare_path(pair)), "other": self.card(other), "pair": pair})
-        breakdown = getattr(self.catalog, "breakdown", None)
         return self.base(page, entry.fields.title, entry.fields.summary) | {
             "entry": entry,
             "card": self.card(entry),
@@ -203,7 +202,7 @@ class SiteContext:
             "facts": fact_rows(entry),
             "comparisons": comparisons,
             "samples": self.samples.get(slug, []),
-            "breakdown": breakdown(slug) if breakdown else None,
+            "breakdown": self.catalog.breakdown(slug),
             "edit_url": self.edit_url(entry),
             "updated": self.updated[entry.source].updated if entry.source in self.updated else None,
             "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.fields.tasks],

@@ -45,7 +45,7 @@ def make_entry(slug: str, kind: str = "models", tasks=("image-captioning",), sig
         "compare_with": list(compare_with),
         "capabilities": [{"name": "Main job", "description": text or slug}],
     })
-    return Entry(kind, slug, fields, text, f"content/{kind}/{slug}.md", "0" * 64)
+    return Entry.of(kind, slug, fields, text, f"content/{kind}/{slug}.md", "0" * 64)
 
 
 def count(value: int) -> dict:

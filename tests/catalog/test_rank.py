@@ -11,6 +11,7 @@ from unfragile_ssg.catalog.graph import build_graph
 from unfragile_ssg.catalog.rank import Scorer, score_entries
 from unfragile_ssg.config import ScoringSettings
 from unfragile_ssg.content.schema import EntryFields
+from unfragile_ssg.content.validate import Fields
 
 from .helpers import SOURCE, count, make_entry, random_entries, settings
 
@@ -72,11 +73,15 @@ def test_breakdown_lists_every_signal_with_its_source():
     assert likes.value is None and not likes.counted
 
 
+def _with_fields(entry, fields):
+    return dataclasses.replace(entry, kept=Fields.pack(fields))
+
+
 def _as_read_from_disk(entry, benchmarks: bool = True):
     """Test entries share one digest; a real one is the file's, which changes with any field."""
     if not benchmarks:  # out of every benchmark group, so that others' edits need not reach it
         signals = entry.fields.signals.model_copy(update={"benchmarks": []})
-        entry = dataclasses.replace(entry, fields=entry.fields.model_copy(update={"signals": signals}))
+        entry = _with_fields(entry, entry.fields.model_copy(update={"signals": signals}))
     return dataclasses.replace(entry, digest=hashlib.sha256(entry.fields.model_dump_json().encode()).hexdigest())
 
 
@@ -91,14 +96,14 @@ def test_a_breakdown_changes_only_when_the_fingerprint_of_its_inputs_does():
         for i in rng.sample(range(60), rng.randint(1, 3)):
             if rng.random() < 0.5:  # new evidence only: the match graph stays as it was
                 fields = entries[i].fields.model_copy(update={"signals": donors[i].fields.signals})
-                edited[i] = _as_read_from_disk(dataclasses.replace(entries[i], fields=fields), i % 4 == 0)
+                edited[i] = _as_read_from_disk(_with_fields(entries[i], fields), i % 4 == 0)
             else:  # a new entry under the same slug: the match graph moves too
                 edited[i] = _as_read_from_disk(donors[i], i % 4 == 0)
         if trial % 4 == 0:  # a release newer than any: recency is measured to another day
             i = rng.randrange(60)
             data = edited[i].fields.model_dump(mode="json")
             data["signals"]["released"] = {"value": "2027-01-01", "source": SOURCE}
-            edited[i] = _as_read_from_disk(dataclasses.replace(edited[i], fields=EntryFields.model_validate(data)), i % 4 == 0)
+            edited[i] = _as_read_from_disk(_with_fields(edited[i], EntryFields.model_validate(data)), i % 4 == 0)
         # half the trials measure recency to a fixed day, so that an edit need not move it for all
         scoring = {"as_of": "2026-06-01"} if trial % 2 else {}
         before, after = _score(entries, **scoring)[1], _score(edited, **scoring)[1]
@@ -120,7 +125,7 @@ def test_scores_kept_from_a_previous_build_are_those_scoring_again_gives(monkeyp
     known = {first.inputs[slug]: scored for slug, scored in first.scored.items()}
     edited = list(entries)
     donor = random_entries(rng, 60)[7]  # new evidence for entry 7: the match graph stays as it was
-    edited[7] = _as_read_from_disk(dataclasses.replace(entries[7], fields=entries[7].fields.model_copy(
+    edited[7] = _as_read_from_disk(_with_fields(entries[7], entries[7].fields.model_copy(
         update={"signals": donor.fields.signals})), False)
 
     made: list[str] = []

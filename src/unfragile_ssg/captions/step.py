@@ -174,7 +174,7 @@ class _Models:
         self.contexts: dict[str, _Context] = {}
 
     def for_entry(self, entry) -> _Context:
-        spec = entry.fields.captioner or self.settings.model
+        spec = entry.head.captioner or self.settings.model
         if spec not in self.contexts:
             settings = self.settings
             if spec != settings.model:
@@ -187,7 +187,7 @@ class _Models:
     def samples(self, entries: Iterable) -> list[_Sample]:
         out = []
         for entry in entries:
-            for i, (sample, path) in enumerate(zip(entry.fields.samples, entry.sample_paths)):
+            for i, (sample, path) in enumerate(zip(entry.head.samples, entry.sample_paths)):
                 out.append(_Sample(entry, self.for_entry(entry), i, sample, Path(path), self.project.display(Path(path))))
         return out
 

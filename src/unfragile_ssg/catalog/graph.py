@@ -38,7 +38,7 @@ def curated_pairs(entries: list[Entry]) -> list[Pair]:
     known = {e.slug for e in entries}
     seen: set[tuple[str, str]] = set()
     for entry in entries:
-        for other in entry.fields.compare_with:
+        for other in entry.head.compare_with:
             if other in known and other != entry.slug:
                 seen.add(tuple(sorted((entry.slug, other))))  # type: ignore[arg-type]
     return [Pair(a, b, weight=1.0, curated=True, reasons=("paired by an editor",)) for a, b in sorted(seen)]
@@ -91,8 +91,8 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     slugs = [e.slug for e in entries]
     index = {s: i for i, s in enumerate(slugs)}
     match = settings.match
-    task_names = sorted(set(settings.tasks) | {t for e in entries for t in e.fields.tasks})
-    tasks = idf_task_matrix([e.fields.tasks for e in entries], task_names)
+    task_names = sorted(set(settings.tasks) | {t for e in entries for t in e.head.tasks})
+    tasks = idf_task_matrix([e.head.tasks for e in entries], task_names)
     tf = tfidf_from_counts(entry_term_counts(entries, term_cache))
     kind_names = sorted({e.kind for e in entries})
     kinds = np.array([kind_names.index(e.kind) for e in entries], dtype=np.int64)
@@ -132,7 +132,7 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     rest = ~found
     esim[rest], etask[rest], etext[rest] = _similarities(settings, tf, tasks, kinds, ea[rest], eb[rest])
     labels = {name: s.label for name, s in settings.tasks.items()}
-    task_sets = [set(e.fields.tasks) for e in entries]
+    task_sets = [set(e.head.tasks) for e in entries]
     pairs: list[Pair] = []
     # plain floats: indexing numpy arrays one element at a time is the slow part of this loop
     for (i, j), text_sim, similarity in zip(keys, etext.tolist(), esim.tolist()):

@@ -122,8 +122,8 @@ class Catalog:
         self._members: dict[tuple[str, str], list[Entry]] = {}
         for entry in self._ranked:
             self._members.setdefault(("kind", entry.kind), []).append(entry)
-            self._members.setdefault(("pricing", entry.fields.pricing), []).append(entry)
-            for task in entry.fields.tasks:
+            self._members.setdefault(("pricing", entry.head.pricing), []).append(entry)
+            for task in entry.head.tasks:
                 self._members.setdefault(("task", task), []).append(entry)
 
     def breakdown(self, slug: str) -> Breakdown | None:
@@ -145,7 +145,7 @@ class Catalog:
         from .verdict import verdict
 
         first, second = self.ordered_pair(pair)
-        return verdict(first.fields.title, self.scores[first.slug], second.fields.title, self.scores[second.slug], self.tie_margin)
+        return verdict(first.head.title, self.scores[first.slug], second.head.title, self.scores[second.slug], self.tie_margin)
 
     def times_matched(self, slug: str) -> int:
         return len(self.pairs_of[slug])
@@ -157,7 +157,7 @@ class Catalog:
 
         def key(entry: Entry):
             rank = self.scores[entry.slug].rank
-            return (rank is None, -(rank or 0.0), entry.fields.title.lower(), entry.slug)
+            return (rank is None, -(rank or 0.0), entry.head.title.lower(), entry.slug)
 
         return sorted(entries, key=key)
 

@@ -62,13 +62,13 @@ class Scorer:
         settings, the reference day, the benchmark groups the entry is in, and its place in
         the match graph. Equal fingerprints, equal breakdowns (a test in tests/catalog)."""
         slug = entry.slug
-        groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.fields.signals.benchmarks})
+        groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.head.signals.benchmarks})
         return fingerprint(self._context, slug, entry.digest, self.graph.strength[slug], self.graph.scores[slug], groups)
 
     def breakdown(self, entry: Entry) -> Breakdown:
         settings, scoring = self.settings, self.settings.scoring
         eco = scoring.ecosystem
-        signals = entry.fields.signals
+        signals = entry.head.signals
         rows: dict[str, list[SignalRow]] = {
             "adoption": count_rows(signals, scoring.adoption),
             "quality": quality_rows(entry, self.groups, scoring.quality.min_reports),

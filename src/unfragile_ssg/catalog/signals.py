@@ -177,7 +177,7 @@ class BenchmarkGroup:
 def benchmark_groups(entries: list[Entry]) -> dict[tuple[str, str, bool], BenchmarkGroup]:
     groups: dict[tuple[str, str, bool], BenchmarkGroup] = {}
     for entry in entries:
-        for bench in entry.fields.signals.benchmarks:
+        for bench in entry.head.signals.benchmarks:
             key = benchmark_key(bench)
             group = groups.setdefault(key, BenchmarkGroup(benchmark_title(bench), bench.higher_is_better, {}))
             old = group.results.get(entry.slug)
@@ -189,7 +189,7 @@ def benchmark_groups(entries: list[Entry]) -> dict[tuple[str, str, bool], Benchm
 
 def quality_rows(entry: Entry, groups: dict, min_reports: int) -> list[SignalRow]:
     rows, seen = [], set()
-    for bench in entry.fields.signals.benchmarks:
+    for bench in entry.head.signals.benchmarks:
         key = benchmark_key(bench)
         group = groups[key]
         value = f"{bench.value:g}"
@@ -211,7 +211,7 @@ def quality_rows(entry: Entry, groups: dict, min_reports: int) -> list[SignalRow
 
 
 def documentation_row(entry: Entry, settings: EcosystemSettings) -> SignalRow:
-    links = entry.fields.links
+    links = entry.head.links
     present = [name for name in settings.documentation if getattr(links, name)]
     points = sum(settings.documentation[name] for name in present)
     rule = "points per link: " + ", ".join(f"{LINK_LABELS[n]} {p:g}" for n, p in settings.documentation.items())
@@ -231,11 +231,11 @@ def _licence_table(licences: tuple[tuple[str, float], ...]) -> dict[str, float]:
 
 
 def licence_row(entry: Entry, settings: EcosystemSettings) -> SignalRow:
-    licence = entry.fields.license
+    licence = entry.head.license
     score = licence_score(licence, settings)
     rule = "score of the licence in the licence table (reuse allowed: permissive 100, copyleft 75, restricted 50 by default)"
     note = "" if score is not None else "licence not in the licence table: not scored"
-    links = entry.fields.links
+    links = entry.head.links
     return SignalRow("Licence", licence, score, settings.licence_weight, rule,
                      source=links.model_card or links.source or links.homepage, note=note)
 
@@ -261,7 +261,7 @@ def describe_recency(settings: EcosystemSettings, reference: dt.date) -> str:
 
 
 def recency_row(entry: Entry, settings: EcosystemSettings, reference: dt.date) -> SignalRow:
-    found = last_activity(entry.fields.signals)
+    found = last_activity(entry.head.signals)
     rule = describe_recency(settings, reference)
     if found is None:
         return SignalRow("Recency", None, None, settings.recency_weight, rule, note="no release or update date recorded")
@@ -277,7 +277,7 @@ def reference_day(entries: list[Entry], scoring: ScoringSettings) -> dt.date | N
         return scoring.as_of
     days: list[dt.date] = []
     for entry in entries:
-        signals = entry.fields.signals
+        signals = entry.head.signals
         for name in COUNT_LABELS:
             count = getattr(signals, name)
             if count is not None:

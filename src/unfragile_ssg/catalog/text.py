@@ -25,9 +25,9 @@ _SPACES = str.maketrans({c: " " for c in string.punctuation + "–—‘’“�
 
 def entry_text(entry: Entry) -> str:
     """Everything an entry says about what it does: title, summary, tags, capabilities, overview."""
-    fields = entry.fields
-    parts = [fields.title, fields.summary, " ".join(t.replace("-", " ") for t in fields.tags)]
-    for capability in fields.capabilities:
+    head = entry.head
+    parts = [head.title, head.summary, " ".join(t.replace("-", " ") for t in head.tags)]
+    for capability in entry.kept.capabilities():  # not entry.fields: that would keep them unpacked
         parts += [capability.name, capability.description, capability.unique or "", capability.vs_alternatives or ""]
     parts.append(entry.body)
     return "\n".join(parts)

@@ -20,7 +20,7 @@ from typing import Any
 from .. import cachefile
 from .schema import EntryFields
 
-FORMAT = 4
+FORMAT = 5
 SHARDS = 64
 SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 

@@ -122,7 +122,10 @@ class Sample(Strict):
     source: Url | None = None
 
 
-class EntryFields(Strict):
+class EntryHead(Strict):
+    """Every field of an entry but its capabilities: all that the catalog and the list pages
+    read. The capabilities are most of what an entry weighs (``content.validate.Fields``)."""
+
     title: Line
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = Field(
         description="One sentence, used in cards and the meta description."
@@ -134,7 +137,6 @@ class EntryFields(Strict):
     tasks: list[Slug] = Field(min_length=1, max_length=20, description="From the tasks in unfragile.yaml.")
     tags: list[Slug] = Field(default_factory=list, max_length=30)
     signals: Signals = Field(default_factory=Signals)
-    capabilities: list[Capability] = Field(default_factory=list, max_length=60)
     compare_with: list[Slug] = Field(default_factory=list, max_length=50, description="Slugs of entries to compare with.")
     samples: list[Sample] = Field(default_factory=list, max_length=20)
     captioner: ModelName | None = Field(
@@ -142,6 +144,12 @@ class EntryFields(Strict):
         description="The model that captions this entry's samples, when not the site's captions.model: "
         "a folder relative to the site root (e.g. 'shapes/model') or a Hugging Face hub id.",
     )
+
+
+class EntryFields(EntryHead):
+    """The front matter of a catalog entry."""
+
+    capabilities: list[Capability] = Field(default_factory=list, max_length=60)
 
 
 def json_schema(task_names: list[str] | None = None) -> dict:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..config import Project
@@ -11,41 +13,84 @@ from ..errors import Problem, did_you_mean
 from ..validation import validate_model
 from ..yamldoc import Positions
 from .load import RawEntry, position_in
-from .schema import EntryFields
+from .schema import Capability, EntryFields, EntryHead
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 @dataclass(frozen=True)
+class Fields:
+    """An entry's valid fields as they are kept: every field but the capabilities as a model
+    (the catalog reads them for every entry), and the capabilities packed (most of what an
+    entry weighs, read only by the pages that show them: a rebuild that loads 10,000 entries
+    from the cache unpacks the few it renders)."""
+
+    head: EntryHead
+    packed_capabilities: bytes
+    capability_tasks: tuple[str, ...]  # every task the capabilities name, for the check against the site's
+    capability_count: int
+
+    @classmethod
+    def pack(cls, fields: EntryFields) -> "Fields":
+        head = EntryHead.model_construct(fields.model_fields_set - {"capabilities"},
+                                         **{name: getattr(fields, name) for name in EntryHead.model_fields})
+        tasks = tuple(dict.fromkeys(t for c in fields.capabilities for t in c.tasks))
+        return cls(head, pickle.dumps(fields.capabilities, protocol=pickle.HIGHEST_PROTOCOL), tasks, len(fields.capabilities))
+
+    def capabilities(self) -> list[Capability]:
+        return pickle.loads(self.packed_capabilities)
+
+    def unpack(self) -> EntryFields:
+        return EntryFields.model_construct(self.head.model_fields_set | {"capabilities"},
+                                           **dict(self.head), capabilities=self.capabilities())
+
+
+@dataclass(frozen=True)
 class Entry:
-    """A valid entry: its schema fields, its overview in markdown, and where it came from."""
+    """A valid entry: its fields, its overview in markdown, and where it came from."""
 
     kind: str
     slug: str
-    fields: EntryFields
+    kept: Fields
     body: str
     source: str  # path relative to the site root, for messages and "edit this page"
     digest: str  # sha256 of the source file
     sample_paths: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, kind: str, slug: str, fields: EntryFields, body: str, source: str, digest: str,
+           sample_paths: tuple[Path, ...] = ()) -> "Entry":
+        return cls(kind, slug, Fields.pack(fields), body, source, digest, sample_paths)
+
+    @property
+    def head(self) -> EntryHead:
+        """Every field but the capabilities: what the catalog and list pages read."""
+        return self.kept.head
+
+    @cached_property
+    def fields(self) -> EntryFields:
+        """Every field, capabilities included (unpacked on first use)."""
+        return self.kept.unpack()
 
     @property
     def key(self) -> str:
         return self.slug
 
 
-def check_schema(raw: RawEntry) -> tuple[EntryFields | None, list[Problem]]:
+def check_schema(raw: RawEntry) -> tuple[Fields | None, list[Problem]]:
     """One entry against the schema: independent of every other entry."""
-    return validate_model(EntryFields, raw.front, raw.positions, raw.display)
+    fields, problems = validate_model(EntryFields, raw.front, raw.positions, raw.display)
+    return (Fields.pack(fields) if fields is not None else None), problems
 
 
 def validate_entries(
-    project: Project, raws: list[RawEntry], schema_results: list[tuple[EntryFields | None, list[Problem]]] | None = None
+    project: Project, raws: list[RawEntry], schema_results: list[tuple[Fields | None, list[Problem]]] | None = None
 ) -> tuple[list[Entry], list[Problem]]:
     """Entries that passed, sorted by slug, and every problem found (schema and cross-entry).
 
     ``schema_results`` (one per raw entry) may be computed beforehand, e.g. in parallel."""
     problems: list[Problem] = []
-    checked: list[tuple[RawEntry, EntryFields]] = []
+    checked: list[tuple[RawEntry, Fields]] = []
     for raw, (fields, found) in zip(raws, schema_results or map(check_schema, raws)):
         problems.extend(found)
         if fields is not None:
@@ -63,13 +108,14 @@ def validate_entries(
 
     tasks = project.settings.tasks
     entries: list[Entry] = []
-    for raw, fields in checked:
-        found = _check_tasks(project, raw, fields, tasks) + _check_compare_with(project, raw, fields, seen)
-        samples, sample_problems = _check_samples(project, raw, fields)
-        found += sample_problems + _check_captioner(project, raw, fields)
+    for raw, kept in checked:
+        head = kept.head
+        found = _check_tasks(project, raw, kept, tasks) + _check_compare_with(project, raw, head, seen)
+        samples, sample_problems = _check_samples(project, raw, head)
+        found += sample_problems + _check_captioner(project, raw, head)
         problems.extend(found)
         if not found and seen.get(raw.slug) is raw:
-            entries.append(Entry(raw.kind, raw.slug, fields, raw.body, raw.display, raw.digest, samples))
+            entries.append(Entry(raw.kind, raw.slug, kept, raw.body, raw.display, raw.digest, samples))
     entries.sort(key=lambda e: e.slug)
     return entries, sorted(set(problems))
 
@@ -88,9 +134,10 @@ def without_text(raw: RawEntry) -> RawEntry:
     return dataclasses.replace(raw, front={}, positions=Positions())
 
 
-def _check_tasks(project: Project, raw: RawEntry, fields: EntryFields, tasks: dict) -> list[Problem]:
-    if all(t in tasks for t in fields.tasks) and all(t in tasks for c in fields.capabilities for t in c.tasks):
-        return []  # the common case, without listing where each task is
+def _check_tasks(project: Project, raw: RawEntry, kept: Fields, tasks: dict) -> list[Problem]:
+    if all(t in tasks for t in kept.head.tasks) and all(t in tasks for t in kept.capability_tasks):
+        return []  # the common case, without unpacking the capabilities to list where each task is
+    fields = kept.unpack()
     problems = []
     places = [(("tasks", i), t) for i, t in enumerate(fields.tasks)]
     for c, capability in enumerate(fields.capabilities):
@@ -104,7 +151,7 @@ def _check_tasks(project: Project, raw: RawEntry, fields: EntryFields, tasks: di
     return problems
 
 
-def _check_compare_with(project: Project, raw: RawEntry, fields: EntryFields, slugs: dict[str, RawEntry]) -> list[Problem]:
+def _check_compare_with(project: Project, raw: RawEntry, fields: EntryHead, slugs: dict[str, RawEntry]) -> list[Problem]:
     problems = []
     for i, other in enumerate(fields.compare_with):
         if other == raw.slug:
@@ -119,7 +166,7 @@ def _check_compare_with(project: Project, raw: RawEntry, fields: EntryFields, sl
     return problems
 
 
-def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tuple[tuple[Path, ...], list[Problem]]:
+def _check_samples(project: Project, raw: RawEntry, fields: EntryHead) -> tuple[tuple[Path, ...], list[Problem]]:
     problems, paths = [], []
     if not fields.samples:
         return (), problems
@@ -139,7 +186,7 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryFields) -> tupl
     return tuple(paths), problems
 
 
-def _check_captioner(project: Project, raw: RawEntry, fields: EntryFields) -> list[Problem]:
+def _check_captioner(project: Project, raw: RawEntry, fields: EntryHead) -> list[Problem]:
     """A captioner folder must stay inside the site (a symbolic link could point anywhere)."""
     if fields.captioner is None:
         return []

@@ -13,7 +13,7 @@ EPOCH = "1970-01-01T00:00:00Z"
 
 def _signal_date(entry) -> str | None:
     """Without git history, the entry's own 'updated' or 'released' signal dates it."""
-    signals = entry.fields.signals
+    signals = entry.head.signals
     for signal in (signals.updated, signals.released):
         if signal is not None:
             return signal.value.isoformat() + "T00:00:00Z"
@@ -60,13 +60,13 @@ def atom_feed(settings, entries, url_of, absolute, dates: dict[str, FileDates], 
         kind = kinds[entry.kind].label if entry.kind in kinds else entry.kind
         out += [
             "<entry>",
-            f"<title>{escape(entry.fields.title)}</title>",
+            f"<title>{escape(entry.head.title)}</title>",
             f'<link rel="alternate" type="text/html" href="{escape(link)}"/>',
             f"<id>{escape(link)}</id>",
             f"<published>{escape(published)}</published>",
             f"<updated>{escape(changed)}</updated>",
             f'<category term="{escape(kind)}"/>',
-            f"<summary>{escape(entry.fields.summary)}</summary>",
+            f"<summary>{escape(entry.head.summary)}</summary>",
             "</entry>",
         ]
     out.append("</feed>")

@@ -30,7 +30,7 @@ SIGNAL_LABELS = {
 def fact_rows(entry: Entry) -> list[dict[str, Any]]:
     """The entry's signals as table rows: what, value, when read, and where from."""
     rows = []
-    signals = entry.fields.signals
+    signals = entry.head.signals
     for name, label in SIGNAL_LABELS.items():
         signal = getattr(signals, name)
         if signal is None:
@@ -76,7 +76,8 @@ class SiteContext:
             entry = self.catalog.by_slug[slug]
             out[slug] = {
                 "overview": render_markdown(entry.body, self.linker.base_path),
-                "capabilities": template.render(entry=entry, shown=CAPABILITIES_SHOWN, tasks=self.project.settings.tasks),
+                "capabilities": template.render(entry=entry, capabilities=entry.kept.capabilities(), shown=CAPABILITIES_SHOWN,
+                                                tasks=self.project.settings.tasks),
             }
         return out
 
@@ -96,7 +97,7 @@ class SiteContext:
             "kind_label": settings.kinds[entry.kind].label,
             "scores": self.catalog.scores[entry.slug],
             "times_matched": self.catalog.times_matched(entry.slug),
-            "pricing": PRICING_LABELS[entry.fields.pricing],
+            "pricing": PRICING_LABELS[entry.head.pricing],
             "position": self.catalog.position[entry.slug] + 1,
         }
 
@@ -192,7 +193,7 @@ class SiteContext:
         for pair in sorted(self.catalog.pairs_of[slug], key=lambda p: (-p.weight, p.other(slug))):
             other = self.catalog.by_slug[pair.other(slug)]
             comparisons.append({"url": self.linker.url(compare_path(pair)), "other": self.card(other), "pair": pair})
-        return self.base(page, entry.fields.title, entry.fields.summary) | {
+        return self.base(page, entry.head.title, entry.head.summary) | {
             "entry": entry,
             "card": self.card(entry),
             "scores": self.catalog.scores[slug],
@@ -205,7 +206,7 @@ class SiteContext:
             "breakdown": self.catalog.breakdown(slug),
             "edit_url": self.edit_url(entry),
             "updated": self.updated[entry.source].updated if entry.source in self.updated else None,
-            "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.fields.tasks],
+            "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.head.tasks],
         }
 
     def view_compare(self, page: PlannedPage, index: int) -> dict[str, Any]:
@@ -216,12 +217,12 @@ class SiteContext:
         sides = [self.card(first), self.card(second)]
         for side in sides:
             side["capabilities"] = self.fragment(side["entry"].slug, "capabilities")
-        title = f"{first.fields.title} vs {second.fields.title}"
+        title = f"{first.head.title} vs {second.head.title}"
         return self.base(page, title, f"{title}: side-by-side comparison to help you choose.") | {
             "pair": pair,
             "sides": sides,
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
-            "verdict": verdict(first.fields.title, a, second.fields.title, b, tie_margin),
+            "verdict": verdict(first.head.title, a, second.head.title, b, tie_margin),
         }
 
     def view_search(self, page: PlannedPage) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer:
 
 
 def _captions(project: Project, entries: list[Entry], options: BuildOptions, warnings: list[Problem]):
-    if not any(entry.fields.samples for entry in entries):
+    if not any(entry.head.samples for entry in entries):
         return {}, {}
     from ..captions.step import caption_entries
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .. import cachefile
 from ..content.validate import Entry
 from .text import TermCounts, entry_text, term_counts
 
-FORMAT = 2
+FORMAT = 3
 
 
 def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[TermCounts]:
@@ -31,8 +33,20 @@ def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[T
 
 def _load(cache: Path) -> dict[str, TermCounts]:
     stored = cachefile.load(cache, cachefile.stamp(FORMAT))
-    return stored if isinstance(stored, dict) else {}
+    if not isinstance(stored, tuple) or len(stored) != 4:
+        return {}
+    digests, lengths, keys, counts = stored
+    ends = np.cumsum(lengths)
+    return {digest: (keys[end - length : end], counts[end - length : end])
+            for digest, length, end in zip(digests, lengths.tolist(), ends.tolist())}
 
 
 def _save(cache: Path, counts: dict[str, TermCounts]) -> None:
-    cachefile.save(cache, cachefile.stamp(FORMAT), counts)
+    """All counts in two arrays (and the length of each entry's run): loading 20,000 small arrays
+    took ten times as long as loading two."""
+    digests = list(counts)
+    rows = [counts[d] for d in digests]
+    lengths = np.array([len(keys) for keys, _ in rows], dtype=np.int64)
+    keys = np.concatenate([keys for keys, _ in rows]) if rows else np.zeros(0, dtype=np.uint64)
+    values = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
+    cachefile.save(cache, cachefile.stamp(FORMAT), (digests, lengths, keys, values))

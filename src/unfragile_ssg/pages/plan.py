@@ -32,22 +32,21 @@ class PlannedPage:
         return output_file(self.path)
 
 
-def _pair_fields(pair) -> tuple:
-    """A pair as plain values: their repr is far quicker to make than a dataclass's."""
-    return (pair.a, pair.b, pair.weight, pair.curated, pair.reasons)
+def _pair_fields(pair) -> str:
+    """What a page shows of a pair, as text: made once per pair, for the several keys it is in."""
+    return repr((pair.a, pair.b, pair.weight, pair.curated, pair.reasons))
 
 
-def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> dict[str, str]:
+def entry_tokens(catalog: Catalog, extra: dict[str, object], pair_fields: dict[int, str]) -> dict[str, str]:
     """Per entry, a fingerprint of everything shown about it anywhere on the site, except its
     place in the overall ranking: only the ranked lists show that, and their keys add it."""
-    extra = extra or {}
     tokens = {}
     for entry in catalog.entries:
         slug = entry.slug
         tokens[slug] = fingerprint(
             entry.digest,
             catalog.scores[slug],
-            [_pair_fields(p) for p in catalog.pairs_of[slug]],
+            [pair_fields[id(p)] for p in catalog.pairs_of[slug]],
             # a breakdown stands for itself by the fingerprint of what it is computed from
             # (equal fingerprints, equal breakdowns: a test in tests/catalog): it is made only
             # for the pages that show it
@@ -59,7 +58,9 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object] | None = None) -> di
 
 def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None) -> list[PlannedPage]:
     """All pages, in a stable order."""
-    tokens = entry_tokens(catalog, extra)
+    # by identity: the catalog's pairs, each in several keys, hashed by value far more slowly
+    pair_fields = {id(p): _pair_fields(p) for p in catalog.pairs}
+    tokens = entry_tokens(catalog, extra or {}, pair_fields)
     everything = fingerprint(site_key, sorted(tokens.items()), sorted(catalog.position.items()))
     pages: list[PlannedPage] = [
         PlannedPage("", "home.html", "home", (), everything),
@@ -75,7 +76,7 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages += _list_pages(kind + "/", "kind", (kind,), members("kind", kind), site_key)
     for task in tasks:
         pages += _list_pages(task_path(task), "task", (task,), members("task", task), site_key)
-    pairs = [(_pair_fields(p), tokens[p.a], tokens[p.b]) for p in catalog.pairs]
+    pairs = [(pair_fields[id(p)], tokens[p.a], tokens[p.b]) for p in catalog.pairs]
     pages += _list_pages("compare/", "compare_index", (), pairs, site_key)
 
     for entry in catalog.entries:
@@ -91,7 +92,7 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages.append(
             PlannedPage(
                 compare_path(pair), "compare.html", "compare", (index,),
-                fingerprint(site_key, tokens[pair.a], tokens[pair.b], _pair_fields(pair)), (a.source, b.source),
+                fingerprint(site_key, tokens[pair.a], tokens[pair.b], pair_fields[id(pair)]), (a.source, b.source),
             )
         )
     return pages

@@ -95,3 +95,32 @@ def test_a_build_failing_after_rendering_leaves_the_published_files_alone(tmp_pa
     with pytest.raises(SiteError):
         build(config, output, cache)
     assert tree(output) == before
+
+
+def test_the_first_rebuild_copies_the_output_while_the_catalog_is_computed(tmp_path: Path, monkeypatch) -> None:
+    """No spare folder yet: another process copies the output as hard links during the first
+    stages. A build that fails before it needs the copy leaves nothing of it behind."""
+    from unfragile_ssg.errors import SiteError
+
+    monkeypatch.setattr(write, "BACKGROUND_LISTING", 0)
+    config = make_catalog(tmp_path / "site", 40)
+    output, cache = tmp_path / "out", tmp_path / "cache"
+    build(config, output, cache, jobs=2)
+    before = tree(output)
+    entry = sorted((tmp_path / "site" / "content" / "models").iterdir())[0]
+    original = entry.read_text("utf-8")
+    entry.write_text(original.replace("pricing:", "pricing: nonsense\nnot_a_field:", 1), "utf-8")
+    with pytest.raises(SiteError):
+        build(config, output, cache, jobs=2)
+    assert tree(output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out", "site"]  # no staging, no spare
+
+    entry.write_text(re.sub(r"^title: .*$", "title: Copied meanwhile", original, count=1, flags=re.M), "utf-8")
+    started = []
+    real_start = write._start_link_tree
+    monkeypatch.setattr(write, "_start_link_tree", lambda *a: started.append(a) or real_start(*a))
+    monkeypatch.setattr(write, "_link_tree", lambda *a: pytest.fail("copied after the catalog, not during it"))
+    result = build(config, output, cache, jobs=2)
+    assert len(started) == 1 and 0 < result.stats.rendered < result.pages / 2 < result.stats.reused
+    build(config, tmp_path / "clean", tmp_path / "clean-cache")
+    assert tree(output) == tree(tmp_path / "clean")

@@ -184,7 +184,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     cache_dir = options.cache_dir or project.cache_dir
     staging = Staging(output, cache_dir)
     try:
-        staging.list_spare_in_background(enabled=jobs > 1)
+        staging.prepare_in_background(enabled=jobs > 1)
         return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
     finally:
         staging.close()

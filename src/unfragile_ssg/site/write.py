@@ -28,7 +28,7 @@ from .parallel import Background, fork_map
 
 MARKER = ".unfragile-build"
 PARALLEL_THRESHOLD = 400  # below this many pages, forking workers costs more than it saves
-BACKGROUND_LISTING = 5000  # below this many pages, listing the spare in another process does not pay
+BACKGROUND_LISTING = 5000  # below this many pages, preparing the staging folder in another process does not pay
 
 
 @dataclass
@@ -72,28 +72,55 @@ class Staging:
         self.previous: dict[str, str] = {}  # the output's pages and their fingerprints
         self._spare_listing: Background | None = None
         self._spare_pages: dict[str, str] | None = None  # the spare's manifest, once read
+        self._copying: subprocess.Popen | None = None  # a hard-linked copy of the output on its way
 
-    def list_spare_in_background(self, enabled: bool = True) -> None:
-        """Start listing the spare's files in another process, to overlap with the stages
-        before rendering, which keep one core busy (listing 50,000 files takes 0.3 s)."""
+    def prepare_in_background(self, enabled: bool = True) -> None:
+        """Start the slow part of staging in another process, to overlap with the stages before
+        rendering, which keep one core busy: listing the spare's files (0.3 s for 50,000), or,
+        when there is no spare yet (the first rebuild), copying the output as hard links (3 s
+        for 50,000 files on this machine's disk)."""
         self._spare_pages = read_manifest(self.spare_manifest)
-        if enabled and len(self._spare_pages) >= BACKGROUND_LISTING and self.spare.is_dir():
+        if not enabled:
+            return
+        if len(self._spare_pages) >= BACKGROUND_LISTING and self.spare.is_dir():
             self._spare_listing = Background(list_files, self.spare)
+        elif not self._spare_pages and len(read_manifest(self.manifest)) >= BACKGROUND_LISTING and _ours(self.output):
+            self._remove_leftover()
+            self._copying = _start_link_tree(self.output, self.path)
 
     def _spare_files(self) -> list[str] | None:
         listing, self._spare_listing = self._spare_listing, None
         return listing.result() if listing is not None else None
 
+    def _copied(self) -> bool:
+        """Whether the background copy of the output is in the staging folder, once it is done."""
+        copying, self._copying = self._copying, None
+        if copying is None:
+            return False
+        if copying.wait() == 0:
+            return True
+        shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
     def close(self) -> None:
         if self._spare_listing is not None:
             self._spare_listing.close()
             self._spare_listing = None
+        if self._copying is not None:  # the build stopped before it needed the copy
+            self._copying.kill()
+            self._copying.wait()
+            self._copying = None
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def _remove_leftover(self) -> None:
+        if self.path.exists():  # left by a build that crashed
+            shutil.rmtree(self.path)
 
     def __enter__(self) -> "Staging":
         check_output_folder(self.output)
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():  # left by a build that crashed
-            shutil.rmtree(self.path)
+        if self._copying is None:
+            self._remove_leftover()
         self.previous = read_manifest(self.manifest)
         return self
 
@@ -114,8 +141,11 @@ class Staging:
         if self.spare.exists():
             shutil.rmtree(self.spare)
         if self.previous and self.output.is_dir():  # no spare yet: a hard-linked copy of the output
-            _link_tree(self.output, self.path)
+            if not self._copied():
+                _link_tree(self.output, self.path)
             return _fill(pages, static, self.path, self.previous, self.output, {})
+        self._copied()  # not wanted after all (the output went away): it is removed with the rest
+        shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir()
         return list(pages), 0
 
@@ -200,9 +230,25 @@ def _link(source: Path, target: Path) -> bool:
         return False
 
 
-def _link_tree(source: Path, target: Path) -> None:
+def _ours(output: Path) -> bool:
+    try:
+        check_output_folder(output)
+    except SiteError:
+        return False
+    return output.is_dir()
+
+
+def _start_link_tree(source: Path, target: Path) -> subprocess.Popen | None:
+    """GNU cp copying ``source`` into ``target`` as hard links, running while this process goes on."""
     cp = shutil.which("cp")
-    if cp and subprocess.run([cp, "-al", f"{source}/.", str(target)], capture_output=True).returncode == 0:
+    if cp is None:
+        return None
+    return subprocess.Popen([cp, "-al", f"{source}/.", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    copying = _start_link_tree(source, target)
+    if copying is not None and copying.wait() == 0:
         return
     for path in source.rglob("*"):  # no GNU cp: the same, file by file
         destination = target / path.relative_to(source)

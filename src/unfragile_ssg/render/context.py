@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,7 @@ class SiteContext:
     catalog: Catalog
     linker: Linker
     samples: dict[str, list[Any]] = field(default_factory=dict)
-    fragments: dict[str, dict[str, Markup]] = field(default_factory=dict)
+    fragments: dict[str, dict[str, bytes]] = field(default_factory=dict)  # compressed: see render_fragments
     methodology: dict[str, Any] = field(default_factory=dict)
     # content file -> its git dates (content.history.FileDates); None: read with one `git log`
     updated: dict[str, Any] | None = None
@@ -69,20 +70,23 @@ class SiteContext:
 
     # -- fragments, rendered once per entry and reused by every page that shows them --
 
-    def render_fragments(self, env, slugs: list[str]) -> dict[str, dict[str, str]]:
+    def render_fragments(self, env, slugs: list[str]) -> dict[str, dict[str, bytes]]:
+        """Each entry's overview and capabilities as HTML, compressed: a cold build holds every
+        entry's while it renders (117 MB at 10,000 entries, 30 MB compressed, for 60 us an entry)."""
         template = env.get_template("partials/capabilities.html")
         out = {}
         for slug in slugs:
             entry = self.catalog.by_slug[slug]
-            out[slug] = {
+            html = {
                 "overview": render_markdown(entry.body, self.linker.base_path),
                 "capabilities": template.render(entry=entry, capabilities=entry.kept.capabilities(), shown=CAPABILITIES_SHOWN,
                                                 tasks=self.project.settings.tasks),
             }
+            out[slug] = {name: zlib.compress(text.encode("utf-8"), 1) for name, text in html.items()}
         return out
 
     def fragment(self, slug: str, name: str) -> Markup:
-        return Markup(self.fragments[slug][name])
+        return Markup(zlib.decompress(self.fragments[slug][name]).decode("utf-8"))
 
     # -- shared pieces --
 

@@ -270,10 +270,10 @@ def _slugs_shown(catalog: Catalog, pages: list[PlannedPage]) -> list[str]:
     return sorted(slugs)
 
 
-def _render_fragments(context: SiteContext, env, slugs: list[str], jobs: int) -> dict[str, dict[str, str]]:
+def _render_fragments(context: SiteContext, env, slugs: list[str], jobs: int) -> dict[str, dict[str, bytes]]:
     """Each entry's overview and capabilities as HTML, once, for all pages that show them."""
     chunks = [slugs[i : i + 50] for i in range(0, len(slugs), 50)]
-    merged: dict[str, dict[str, str]] = {}
+    merged: dict[str, dict[str, bytes]] = {}
     for part in fork_map(lambda chunk: context.render_fragments(env, chunk), chunks, jobs, minimum=10):
         merged.update(part)
     return merged

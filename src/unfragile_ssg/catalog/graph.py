@@ -115,7 +115,7 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
         place = np.arange(len(src)) - first
         keep = np.unique(pair_id[place < match.neighbours])
 
-    chosen: dict[tuple[int, int], bool] = {(int(a[p]), int(b[p])): False for p in keep}
+    chosen: dict[tuple[int, int], bool] = dict.fromkeys(zip(a[keep].tolist(), b[keep].tolist()), False)
     for pair in curated_pairs(entries):
         chosen[(index[pair.a], index[pair.b])] = True
 
@@ -132,17 +132,21 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     rest = ~found
     esim[rest], etask[rest], etext[rest] = _similarities(settings, tf, tasks, kinds, ea[rest], eb[rest])
     labels = {name: s.label for name, s in settings.tasks.items()}
-    task_sets = [set(e.head.tasks) for e in entries]
+    task_sets = [frozenset(e.head.tasks) for e in entries]
+    shared_text: dict[frozenset[str], str] = {}  # few distinct sets of shared tasks, each in many pairs
     pairs: list[Pair] = []
     # plain floats: indexing numpy arrays one element at a time is the slow part of this loop
     for (i, j), text_sim, similarity in zip(keys, etext.tolist(), esim.tolist()):
         curated = chosen[(i, j)]
-        shared = sorted(task_sets[i] & task_sets[j])
+        shared = task_sets[i] & task_sets[j]
         reasons = []
         if curated:
             reasons.append("paired by an editor")
         if shared:
-            reasons.append("shared tasks: " + ", ".join(labels.get(t, t) for t in shared))
+            text = shared_text.get(shared)
+            if text is None:
+                text = shared_text[shared] = "shared tasks: " + ", ".join(labels.get(t, t) for t in sorted(shared))
+            reasons.append(text)
         if text_sim >= match.threshold:
             reasons.append(f"similar descriptions ({text_sim:.2f})")
         pairs.append(Pair(slugs[i], slugs[j], weight=round(similarity, 4), curated=curated, reasons=tuple(reasons)))

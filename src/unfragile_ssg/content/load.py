@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config import SLUG, Project
 from ..errors import Problem, did_you_mean
@@ -32,10 +33,15 @@ class RawEntry:
     digest: str  # sha256 of the file's bytes
 
 
-def entry_files(project: Project) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """(kind, path) of every entry file under ``content/`` in a stable order, and folders
-    that are not a kind."""
-    files: list[tuple[str, Path]] = []
+class EntryFile(NamedTuple):
+    kind: str
+    path: Path
+    display: str  # the path as messages show it (Project.display)
+
+
+def entry_files(project: Project) -> tuple[list[EntryFile], list[Problem]]:
+    """Every entry file under ``content/`` in a stable order, and folders that are not a kind."""
+    files: list[EntryFile] = []
     problems: list[Problem] = []
     content = project.content_dir
     if not content.is_dir():
@@ -53,9 +59,13 @@ def entry_files(project: Project) -> tuple[list[tuple[str, Path]], list[Problem]
                     )
                 )
             continue
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix in ENTRY_SUFFIXES and not path.name.startswith("."):
-                files.append((folder.name, path))
+        # names, not paths, sorted and listed with the kind of file the folder says it is: at
+        # 10,000 entries, Path objects and their comparisons took a tenth of a second
+        with os.scandir(folder) as found:
+            names = sorted(f.name for f in found if f.is_file() and not f.name.startswith(".")
+                           and os.path.splitext(f.name)[1] in ENTRY_SUFFIXES)
+        shown = project.display(folder)
+        files += [EntryFile(folder.name, folder / name, f"{shown}/{name}") for name in names]
     return files, problems
 
 
@@ -63,7 +73,7 @@ def load_entries(project: Project) -> tuple[list[RawEntry], list[Problem]]:
     """Every entry file under ``content/``, read, and what is wrong with the rest."""
     files, problems = entry_files(project)
     entries = []
-    for kind, path in files:
+    for kind, path, _ in files:
         entry, problem = read_entry(project, kind, path)
         if entry is not None:
             entries.append(entry)

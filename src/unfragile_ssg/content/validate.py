@@ -59,16 +59,17 @@ class Entry:
     source: str  # path relative to the site root, for messages and "edit this page"
     digest: str  # sha256 of the source file
     sample_paths: tuple[Path, ...] = ()
+    # every field but the capabilities: what the catalog and list pages read (an attribute,
+    # not a property: it is read a hundred thousand times a build)
+    head: EntryHead = dataclasses.field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", self.kept.head)
 
     @classmethod
     def of(cls, kind: str, slug: str, fields: EntryFields, body: str, source: str, digest: str,
            sample_paths: tuple[Path, ...] = ()) -> "Entry":
         return cls(kind, slug, Fields.pack(fields), body, source, digest, sample_paths)
-
-    @property
-    def head(self) -> EntryHead:
-        """Every field but the capabilities: what the catalog and list pages read."""
-        return self.kept.head
 
     @cached_property
     def fields(self) -> EntryFields:

@@ -8,7 +8,7 @@ is what makes an incremental build exact rather than guessed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import ceil
 
 from ..catalog.model import Catalog
@@ -26,10 +26,10 @@ class PlannedPage:
     args: tuple
     key: str
     sources: tuple[str, ...] = ()  # content files shown, named in link-check messages
+    output: str = field(init=False, compare=False, repr=False)  # the file it is written to, read many times a build
 
-    @property
-    def output(self) -> str:
-        return output_file(self.path)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output", output_file(self.path))
 
 
 def _pair_fields(pair) -> str:

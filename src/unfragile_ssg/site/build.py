@@ -16,7 +16,7 @@ from ..catalog.model import Catalog
 from ..config import Project
 from ..content.cache import EntryCache
 from ..content.history import git_dates
-from ..content.load import entry_files, read_entry
+from ..content.load import EntryFile, entry_files, read_entry
 from ..content.validate import Entry, check_schema, validate_entries, without_text
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
@@ -100,9 +100,8 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     Files whose bytes are unchanged since the last build come from the entry cache; the
     others are parsed and checked against the schema, in parallel when there are many."""
 
-    def read_and_check(item):
-        kind, path = item
-        raw, problem = read_entry(project, kind, path)  # read here, not sent: workers share the page cache
+    def read_and_check(item: EntryFile):
+        raw, problem = read_entry(project, item.kind, item.path)  # read here, not sent: workers share the page cache
         if raw is None:
             return raw, problem, None
         checked = check_schema(raw)
@@ -115,7 +114,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         folder = (cache_dir or project.cache_dir) / "entries"
         kept = memory.entry_cache if memory is not None else None
         cache = kept.restart() if kept is not None and kept.folder == folder else EntryCache(folder)
-        keys = [cache.file_key(project.display(path), path)[0] for _, path in files]  # the bytes are not kept
+        keys = [cache.file_key(file.display, file.path)[0] for file in files]  # the bytes are not kept
         results = [cache.get(key) for key in keys]
         misses = [i for i, hit in enumerate(results) if hit is None]
     with timer.stage("load: parse + schema"):

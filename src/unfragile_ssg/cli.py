@@ -73,7 +73,8 @@ def build(project: Project, output, strict, jobs, base_url, no_captions, no_sear
     report(result.warnings)
     if verbose:
         for name, seconds in result.timings:
-            click.echo(f"  {name:<30} {seconds * 1000:9.1f} ms")
+            peak = result.peaks.get(name)
+            click.echo(f"  {name:<30} {seconds * 1000:9.1f} ms" + (f"   peak {peak:6.0f} MB" if peak is not None else ""))
     click.echo(
         f"Built {result.pages} pages ({result.stats.rendered} rendered, {result.stats.reused} unchanged) "
         f"and {result.stats.static} files into {project.display(result.output)} in {result.seconds:.2f} s"

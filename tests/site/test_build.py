@@ -202,6 +202,8 @@ def test_cli_build_prints_summary_and_timings(basic_site: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert re.search(r"Built \d+ pages \(\d+ rendered, 0 unchanged\) and \d+ files into .* in [\d.]+ s", result.stdout)
     assert "load" in result.stdout and "render: pages" in result.stdout
+    peaks = [float(m) for m in re.findall(r"peak +([\d.]+) MB", result.stdout)]  # memory after each stage
+    assert len(peaks) >= 8 and peaks == sorted(peaks) and peaks[0] > 10
 
 
 def test_cli_new_writes_a_valid_skeleton(basic_site: Path, tmp_path: Path) -> None:

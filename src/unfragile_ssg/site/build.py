@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -58,14 +59,16 @@ class BuildResult:
     pages: int = 0
     stats: WriteStats = field(default_factory=WriteStats)
     timings: list[tuple[str, float]] = field(default_factory=list)
+    peaks: dict[str, float] = field(default_factory=dict)  # stage -> this process's peak memory (MB) after it
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     output: Path | None = None
 
 
 class Timer:
-    def __init__(self, timings: list[tuple[str, float]]):
+    def __init__(self, timings: list[tuple[str, float]], peaks: dict[str, float] | None = None):
         self.timings = timings
+        self.peaks = peaks
 
     @contextmanager
     def stage(self, name: str):
@@ -74,6 +77,19 @@ class Timer:
             yield
         finally:
             self.timings.append((name, time.perf_counter() - start))
+            peak = peak_memory_mb()
+            if self.peaks is not None and peak is not None:
+                self.peaks[name] = peak
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory so far, where the system tells it."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kilobytes / (1024 * 1024 if sys.platform == "darwin" else 1024)  # macOS counts bytes
 
 
 @contextmanager
@@ -175,7 +191,7 @@ def build_site(project: Project, options: BuildOptions) -> BuildResult:
 def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     result = BuildResult()
-    timer = Timer(result.timings)
+    timer = Timer(result.timings, result.peaks)
     output = (options.output or project.default_output()).absolute()
     result.output = output
     jobs = options.jobs or os.cpu_count() or 1

@@ -14,10 +14,10 @@ from ..errors import SiteError
 from .build import BuildMemory, BuildOptions, build_site
 
 
-def _rebuild(project: Project, output: Path, memory: BuildMemory) -> None:
+def _rebuild(project: Project, output: Path, memory: BuildMemory, search: bool) -> None:
     try:
         project = load_project(project.config_path)  # settings may have changed too
-        result = build_site(project, BuildOptions(output=output, captions=False, memory=memory))
+        result = build_site(project, BuildOptions(output=output, captions=False, search=search, memory=memory))
         click.echo(f"Rebuilt: {result.stats.rendered} pages rendered, {result.stats.reused} unchanged, {result.seconds:.2f} s")
     except SiteError as error:
         # the previous site keeps being served; the editor sees what to fix
@@ -26,10 +26,10 @@ def _rebuild(project: Project, output: Path, memory: BuildMemory) -> None:
         click.echo("Build failed; still serving the previous site.", err=True)
 
 
-def serve_site(project: Project, *, host: str, port: int, output: Path | None, watch: bool) -> None:
+def serve_site(project: Project, *, host: str, port: int, output: Path | None, watch: bool, search: bool = True) -> None:
     output = (output or project.default_output()).absolute()
     memory = BuildMemory()
-    _rebuild(project, output, memory)
+    _rebuild(project, output, memory, search)
     base_path = project.settings.base_path
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -53,7 +53,7 @@ def serve_site(project: Project, *, host: str, port: int, output: Path | None, w
             thread.join()
         for changed in changes or ():
             if changed:
-                _rebuild(project, output, memory)
+                _rebuild(project, output, memory, search)
     except KeyboardInterrupt:
         pass
     finally:

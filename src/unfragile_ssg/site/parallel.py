@@ -6,7 +6,6 @@ only the items of work and the results cross process boundaries.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -39,44 +38,60 @@ def fork_map(task: Callable[[Item], Result], items: Sequence[Item], jobs: int, m
         _task = None
 
 
-_pending: dict[int, tuple[Callable, tuple]] = {}  # what a forked process will run, by number
-_numbers = itertools.count()
-
-
-def _run_pending(number: int) -> Any:
-    function, args = _pending[number]
-    return function(*args)
-
-
 class Background:
     """``function(*args)`` in a forked process while this one goes on; ``result()`` waits
-    for it (and raises what it raised). The arguments are inherited, not pickled; only the
-    result crosses back. Without fork, it runs at once."""
+    for it and returns its value, or raises what it raised. The arguments are inherited, not
+    pickled; only the outcome crosses back, through a pipe. A process that dies without an
+    outcome (killed, out of memory) raises ChildProcessError rather than leaving ``result()``
+    waiting. Without fork, it runs at once."""
 
     def __init__(self, function: Callable[..., Result], *args: Any):
-        self._pool = None
+        self._process = None
         if "fork" not in multiprocessing.get_all_start_methods():
             self._value = function(*args)
             return
-        number = next(_numbers)
-        _pending[number] = (function, args)
-        try:
-            self._pool = multiprocessing.get_context("fork").Pool(1)  # the fork: it sees _pending
-        finally:
-            del _pending[number]
-        self._async = self._pool.apply_async(_run_pending, (number,))
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_and_send, args=(sender, function, args), daemon=True)
+        self._process.start()
+        sender.close()  # this side only reads: the pipe ends when the child's end closes
 
     def result(self) -> Any:
-        if self._pool is None:
+        if self._process is None:
             return self._value
         try:
-            return self._async.get()
+            try:
+                ok, outcome = self._receiver.recv()
+            except EOFError:
+                raise ChildProcessError(f"a background process ended without a result (exit code {self._wait()})") from None
         finally:
             self.close()
+        if not ok:
+            raise outcome
+        return outcome
+
+    def _wait(self) -> int | None:
+        assert self._process is not None
+        self._process.join()
+        return self._process.exitcode
 
     def close(self) -> None:
         """Stop the process if it is still running (its result no longer wanted)."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._receiver.close()
+            self._process = None
+
+
+def _run_and_send(sender, function: Callable, args: tuple) -> None:
+    try:
+        outcome = (True, function(*args))
+    except BaseException as error:  # noqa: BLE001 -- sent back and raised in the parent, whatever it is
+        outcome = (False, error)
+    try:
+        sender.send(outcome)
+    except Exception as error:  # noqa: BLE001 -- the value or the error could not be pickled
+        sender.send((False, ChildProcessError(f"a background process's outcome could not be sent back: {error}")))
+    finally:
+        sender.close()

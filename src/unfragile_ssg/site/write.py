@@ -16,7 +16,6 @@ import json
 import os
 import posixpath
 import shutil
-import subprocess
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,43 +71,49 @@ class Staging:
         self.previous: dict[str, str] = {}  # the output's pages and their fingerprints
         self._spare_listing: Background | None = None
         self._spare_pages: dict[str, str] | None = None  # the spare's manifest, once read
-        self._copying: subprocess.Popen | None = None  # a hard-linked copy of the output on its way
+        self._copying: Background | None = None  # a hard-linked copy of the output on its way
 
     def prepare_in_background(self, enabled: bool = True) -> None:
         """Start the slow part of staging in another process, to overlap with the stages before
         rendering, which keep one core busy: listing the spare's files (0.3 s for 50,000), or,
-        when there is no spare yet (the first rebuild), copying the output as hard links (3 s
-        for 50,000 files on this machine's disk)."""
+        when there is no spare yet (the first rebuild), copying the output as hard links (0.8 s
+        for 50,000 files in memory, 3–15 s on this machine's disk)."""
         self._spare_pages = read_manifest(self.spare_manifest)
         if not enabled:
             return
-        if len(self._spare_pages) >= BACKGROUND_LISTING and self.spare.is_dir():
+        has_spare = bool(self._spare_pages) and self.spare.is_dir()  # its manifest may outlive it
+        if has_spare and len(self._spare_pages) >= BACKGROUND_LISTING:
             self._spare_listing = Background(list_files, self.spare)
-        elif not self._spare_pages and len(read_manifest(self.manifest)) >= BACKGROUND_LISTING and _ours(self.output):
+        elif not has_spare and len(read_manifest(self.manifest)) >= BACKGROUND_LISTING and _ours(self.output):
             self._remove_leftover()
-            self._copying = _start_link_tree(self.output, self.path)
+            self._copying = Background(link_tree, self.output, self.path)
 
     def _spare_files(self) -> list[str] | None:
+        """The spare's files as listed in the background; None to list them here."""
         listing, self._spare_listing = self._spare_listing, None
-        return listing.result() if listing is not None else None
+        try:
+            return listing.result() if listing is not None else None
+        except OSError:  # the listing process failed or died
+            return None
 
-    def _copied(self) -> bool:
-        """Whether the background copy of the output is in the staging folder, once it is done."""
+    def _copied(self) -> list[str] | None:
+        """The files of the background copy of the output, once it is in the staging folder;
+        None when there is none."""
         copying, self._copying = self._copying, None
         if copying is None:
-            return False
-        if copying.wait() == 0:
-            return True
-        shutil.rmtree(self.path, ignore_errors=True)
-        return False
+            return None
+        try:
+            return copying.result()
+        except OSError:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
 
     def close(self) -> None:
         if self._spare_listing is not None:
             self._spare_listing.close()
             self._spare_listing = None
         if self._copying is not None:  # the build stopped before it needed the copy
-            self._copying.kill()
-            self._copying.wait()
+            self._copying.close()
             self._copying = None
             shutil.rmtree(self.path, ignore_errors=True)
 
@@ -141,9 +146,10 @@ class Staging:
         if self.spare.exists():
             shutil.rmtree(self.spare)
         if self.previous and self.output.is_dir():  # no spare yet: a hard-linked copy of the output
-            if not self._copied():
-                _link_tree(self.output, self.path)
-            return _fill(pages, static, self.path, self.previous, self.output, {})
+            copied = self._copied()
+            if copied is None:
+                copied = link_tree(self.output, self.path)
+            return _fill(pages, static, self.path, self.previous, self.output, {}, copied)
         self._copied()  # not wanted after all (the output went away): it is removed with the rest
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir()
@@ -238,28 +244,27 @@ def _ours(output: Path) -> bool:
     return output.is_dir()
 
 
-def _start_link_tree(source: Path, target: Path) -> subprocess.Popen | None:
-    """GNU cp copying ``source`` into ``target`` as hard links, running while this process goes on."""
-    cp = shutil.which("cp")
-    if cp is None:
-        return None
-    return subprocess.Popen([cp, "-al", f"{source}/.", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    copying = _start_link_tree(source, target)
-    if copying is not None and copying.wait() == 0:
-        return
-    for path in source.rglob("*"):  # no GNU cp: the same, file by file
-        destination = target / path.relative_to(source)
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
+def link_tree(source: Path, target: Path) -> list[str]:
+    """A copy of the folder ``source`` at ``target`` made of hard links (copies where a link
+    cannot be made), and its files ('models/x/index.html'). A folder and a link are one system
+    call each, where ``cp -al`` also sets every folder's mode, owner and times (0.8 s against
+    1.3 s for 46,584 pages in memory)."""
+    root, copy = str(source), str(target)
+    os.mkdir(copy)
+    made: list[str] = []
+    for folder, folders, files in os.walk(root):
+        relative = folder[len(root) + 1 :]
+        here = os.path.join(copy, relative)
+        for name in folders:
+            os.mkdir(os.path.join(here, name))
+        prefix = relative.replace(os.sep, "/") + "/" if relative else ""
+        for name in files:
             try:
-                os.link(path, destination)
+                os.link(os.path.join(folder, name), os.path.join(here, name))
             except OSError:
-                shutil.copyfile(path, destination)
+                shutil.copyfile(os.path.join(folder, name), os.path.join(here, name))
+            made.append(prefix + name)
+    return made
 
 
 def replace_file(path: Path, data: bytes) -> None:

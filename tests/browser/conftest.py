@@ -68,8 +68,8 @@ def serve(folder: Path):
     return server
 
 
-def build(output: Path, base_url: str | None = None) -> None:
-    command = [sys.executable, "-m", "unfragile_ssg.cli", "build", "--config", str(SITE), "-o", str(output), "--strict"]
+def build(site: Path, output: Path, base_url: str | None = None) -> None:
+    command = [sys.executable, "-m", "unfragile_ssg.cli", "build", "--config", str(site), "-o", str(output), "--strict"]
     if base_url:
         command += ["--base-url", base_url]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -79,8 +79,11 @@ def build(output: Path, base_url: str | None = None) -> None:
 @pytest.fixture(scope="session")
 def served_sites(tmp_path_factory):
     top = tmp_path_factory.mktemp("browser-sites")
-    build(top / "root" / "site")
-    build(top / "sub" / "sub" / "path", "https://browser.example/sub/path/")
+    # a copy: a build keeps its caches beside the settings, and the fixture stays as committed
+    source = top / "source"
+    shutil.copytree(SITE.parent, source, ignore=shutil.ignore_patterns(".unfragile-cache"))
+    build(source / SITE.name, top / "root" / "site")
+    build(source / SITE.name, top / "sub" / "sub" / "path", "https://browser.example/sub/path/")
     servers = {"root": serve(top / "root" / "site"), "sub": serve(top / "sub")}
     sites = {
         "root": ServedSite("root", top / "root" / "site", f"http://127.0.0.1:{servers['root'].server_port}", "/"),

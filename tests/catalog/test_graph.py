@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import random
 
 import numpy as np
 
+from unfragile_ssg.catalog import graph as graph_module
 from unfragile_ssg.catalog.enrich import build_catalog
 from unfragile_ssg.catalog.graph import build_graph, strength_score, weighted_degree
 from unfragile_ssg.catalog.text import tfidf, top_candidates
 from unfragile_ssg.config import MatchSettings
+from unfragile_ssg.content.validate import Fields
 
 from .helpers import make_entry, random_entries, settings
 
@@ -97,3 +101,38 @@ def test_top_candidates_excludes_self():
     v = np.eye(5, dtype=np.float32) + 0.1
     near = top_candidates(v, 2)
     assert all(i not in row for i, row in enumerate(near))
+
+
+def _with_digest(entry):
+    """Test entries share one digest; a real one is the file's (the term cache is keyed by it)."""
+    text = entry.fields.model_dump_json() + entry.body
+    return dataclasses.replace(entry, digest=hashlib.sha256(text.encode()).hexdigest())
+
+
+def test_the_graph_is_reused_only_while_all_it_is_computed_from_is_unchanged(tmp_path, monkeypatch):
+    rng = random.Random(8)
+    entries = [_with_digest(e) for e in random_entries(rng, 60)]
+    terms, cached = tmp_path / "terms.pickle", tmp_path / "graph.pickle"
+    build_graph(entries, settings(), terms, cached)
+    computed = []
+    real = graph_module._compute_graph
+    monkeypatch.setattr(graph_module, "_compute_graph", lambda *args: computed.append(1) or real(*args))
+
+    evidence = entries[:]  # new evidence and a new licence: words, tasks, kind and compare_with as they were
+    fields = entries[3].fields.model_copy(update={"license": "Apache-2.0", "signals": random_entries(rng, 60)[5].fields.signals})
+    evidence[3] = _with_digest(dataclasses.replace(entries[3], kept=Fields.pack(fields)))
+    assert evidence[3].digest != entries[3].digest
+    reused = build_graph(evidence, settings(), terms, cached)
+    assert computed == []
+    assert reused == build_graph(evidence, settings())  # what computing it again gives
+
+    words = evidence[:]
+    words[7] = _with_digest(make_entry(evidence[7].slug, text="a quantum toaster"))
+    tasks = evidence[:]
+    tasks[9] = _with_digest(dataclasses.replace(evidence[9], kept=Fields.pack(
+        evidence[9].fields.model_copy(update={"tasks": ["agents"]}))))
+    for changed, match in ((words, MatchSettings()), (tasks, MatchSettings()), (evidence, MatchSettings(threshold=0.3))):
+        build_graph(evidence, settings(), terms, cached)  # the cache holds the unchanged catalog's graph
+        computed.clear()
+        found = build_graph(changed, settings(match=match), terms, cached)
+        assert computed == [1] and found == build_graph(changed, settings(match=match))

@@ -15,10 +15,11 @@ SCORES_FORMAT = 1
 
 
 def build_catalog(project: Project, entries: list[Entry], cache_dir: Path | None = None) -> Catalog:
-    """``cache_dir``, when given, keeps what can be reused by the next build: term counts,
-    and scores by the fingerprint of what they were computed from."""
+    """``cache_dir``, when given, keeps what can be reused by the next build: term counts, the
+    match graph and scores, each by the fingerprint of what it was computed from."""
     settings = project.settings
-    graph = build_graph(entries, settings, cache_dir / "terms.pickle" if cache_dir else None)
+    graph = build_graph(entries, settings, cache_dir / "terms.pickle" if cache_dir else None,
+                        cache_dir / "graph.pickle" if cache_dir else None)
     scores_file = cache_dir / "scores.pickle" if cache_dir else None
     known = _load_scores(scores_file)
     scoring = score_entries(entries, graph, settings, known)

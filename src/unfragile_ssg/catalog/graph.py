@@ -11,16 +11,18 @@ numpy products, and rescore the candidates exactly.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import cachefile
 from ..config import Settings
 from ..content.validate import Entry
 from .model import Pair
 from .terms import entry_term_counts
-from .text import idf_task_matrix, tfidf_from_counts, top_candidates
+from .text import TermCounts, idf_task_matrix, tfidf_from_counts, top_candidates
 
 
 @dataclass
@@ -84,16 +86,47 @@ def strength_score(strength: np.ndarray, full_strength: float) -> np.ndarray:
     return np.clip(100.0 * strength / full_strength, 0.0, 100.0)
 
 
-def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | None = None) -> MatchGraph:
-    """The graph of ``entries``; ``term_cache`` keeps their term counts between builds."""
+GRAPH_FORMAT = 1
+
+
+def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | None = None,
+                graph_cache: Path | None = None) -> MatchGraph:
+    """The graph of ``entries``. ``term_cache`` keeps their term counts between builds, and
+    ``graph_cache`` the last graph with a fingerprint of all it was computed from: an edit that
+    changes no entry's words, tasks, kind or ``compare_with`` (new evidence, a new licence)
+    reuses it."""
     entries = sorted(entries, key=lambda e: e.slug)
+    counts = entry_term_counts(entries, term_cache)
+    if graph_cache is None:
+        return _compute_graph(entries, counts, settings)
+    key = graph_inputs(entries, counts, settings)
+    stored = cachefile.load(graph_cache, cachefile.stamp(GRAPH_FORMAT))
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+        return stored[1]
+    graph = _compute_graph(entries, counts, settings)
+    cachefile.save(graph_cache, cachefile.stamp(GRAPH_FORMAT), (key, graph))
+    return graph
+
+
+def graph_inputs(entries: list[Entry], counts: list[TermCounts], settings: Settings) -> str:
+    """A fingerprint of everything the graph of ``entries`` (sorted by slug) is computed from."""
+    hasher = hashlib.blake2b(settings.model_dump_json().encode(), digest_size=16)
+    for entry, (keys, values) in zip(entries, counts):
+        head = entry.head
+        hasher.update(repr((entry.slug, entry.kind, head.tasks, head.compare_with, len(keys))).encode())
+        hasher.update(keys.tobytes())
+        hasher.update(values.tobytes())
+    return hasher.hexdigest()
+
+
+def _compute_graph(entries: list[Entry], counts: list[TermCounts], settings: Settings) -> MatchGraph:
     n = len(entries)
     slugs = [e.slug for e in entries]
     index = {s: i for i, s in enumerate(slugs)}
     match = settings.match
     task_names = sorted(set(settings.tasks) | {t for e in entries for t in e.head.tasks})
     tasks = idf_task_matrix([e.head.tasks for e in entries], task_names)
-    tf = tfidf_from_counts(entry_term_counts(entries, term_cache))
+    tf = tfidf_from_counts(counts)
     kind_names = sorted({e.kind for e in entries})
     kinds = np.array([kind_names.index(e.kind) for e in entries], dtype=np.int64)
 

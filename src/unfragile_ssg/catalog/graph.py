@@ -12,6 +12,7 @@ numpy products, and rescore the candidates exactly.
 from __future__ import annotations
 
 import hashlib
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def strength_score(strength: np.ndarray, full_strength: float) -> np.ndarray:
     return np.clip(100.0 * strength / full_strength, 0.0, 100.0)
 
 
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 
 
 def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | None = None,
@@ -102,9 +103,10 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     key = graph_inputs(entries, counts, settings)
     stored = cachefile.load(graph_cache, cachefile.stamp(GRAPH_FORMAT))
     if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-        return stored[1]
+        return pickle.loads(stored[1])
     graph = _compute_graph(entries, counts, settings)
-    cachefile.save(graph_cache, cachefile.stamp(GRAPH_FORMAT), (key, graph))
+    # the graph pickled apart from its key: a build whose key differs does not unpickle it
+    cachefile.save(graph_cache, cachefile.stamp(GRAPH_FORMAT), (key, pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL)))
     return graph
 
 

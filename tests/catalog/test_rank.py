@@ -130,7 +130,7 @@ def test_scores_kept_from_a_previous_build_are_those_scoring_again_gives(monkeyp
 
     made: list[str] = []
     real = Scorer.breakdown
-    monkeypatch.setattr(Scorer, "breakdown", lambda self, entry: made.append(entry.slug) or real(self, entry))
+    monkeypatch.setattr(Scorer, "breakdown", lambda self, entry, inputs=None: made.append(entry.slug) or real(self, entry, inputs))
     again = _scoring(edited, known, as_of="2026-06-01")
     assert made == [edited[7].slug]
     monkeypatch.setattr(Scorer, "breakdown", real)

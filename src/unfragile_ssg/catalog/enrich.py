@@ -27,8 +27,7 @@ def build_catalog(project: Project, entries: list[Entry], cache_dir: Path | None
         kept = {scoring.inputs[slug]: scored for slug, scored in scoring.scored.items()}
         if kept != known:
             cachefile.save(scores_file, cachefile.stamp(SCORES_FORMAT), kept)
-    return Catalog(entries=entries, scores=scoring.scores, pairs=graph.pairs, scoring=scoring,
-                   tie_margin=settings.scoring.tie_margin, graph=graph)
+    return Catalog(entries=entries, pairs=graph.pairs, scoring=scoring, tie_margin=settings.scoring.tie_margin, graph=graph)
 
 
 def _load_scores(path: Path | None) -> dict[str, Scored]:

@@ -12,7 +12,7 @@ from typing import Any
 from ..config import Project
 from .model import SUBSCORE_LABELS, SUBSCORES, Catalog
 from .rank import READS
-from .signals import COUNT_LABELS, LINK_LABELS, benchmark_groups, describe_log, describe_recency, reference_day
+from .signals import COUNT_LABELS, LINK_LABELS, describe_log, describe_recency
 from .text import STOPWORDS
 
 
@@ -41,8 +41,8 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
          "share": 100.0 * scoring.weights.get(n, 0.0) / total, "reads": READS[n]}
         for n in SUBSCORES
     ]
-    scorer = catalog.scoring.scorer if catalog.scoring is not None else None
-    reference = scorer.reference if scorer is not None else reference_day(catalog.entries, scoring)
+    scorer = catalog.scoring.scorer  # the reference day and benchmark groups the scores were computed with
+    reference = scorer.reference
     adoption = [{"label": COUNT_LABELS[n], "weight": s.weight, "rule": describe_log(s)} for n, s in scoring.adoption.items()]
     community = [{"label": COUNT_LABELS[n], "weight": s.weight, "rule": describe_log(s)} for n, s in eco.community.items()]
     documentation = [{"label": LINK_LABELS[n], "points": p} for n, p in eco.documentation.items()]
@@ -51,7 +51,7 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
         {"title": g.title, "entries": len(g.results), "best": f"{g.best:g}", "higher_is_better": g.higher_is_better,
          "leaders": [catalog.by_slug[s] for s in g.leaders], "counts": len(g.results) >= scoring.quality.min_reports,
          "rule": g.rule}
-        for g in (scorer.groups if scorer is not None else benchmark_groups(catalog.entries)).values()
+        for g in scorer.groups.values()
     ]
     groups.sort(key=lambda g: (not g["counts"], -g["entries"], g["title"].casefold()))
     graph = catalog.graph

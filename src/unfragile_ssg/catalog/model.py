@@ -102,16 +102,17 @@ class Breakdown:
 @dataclass
 class Catalog:
     entries: list[Entry]
-    scores: dict[str, Scores]
     pairs: list[Pair]
-    scoring: Any = None  # rank.Scoring: breakdowns on demand
+    scoring: Any  # rank.Scoring: every entry's scores, and its breakdown on demand
     tie_margin: float = 2.0
     graph: Any = None  # graph.MatchGraph, for the methodology page
+    scores: dict[str, Scores] = field(init=False)
     by_slug: dict[str, Entry] = field(init=False)
     pairs_of: dict[str, list[Pair]] = field(init=False)
     position: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.scores = self.scoring.scores
         self.by_slug = {entry.slug: entry for entry in self.entries}
         self.pairs_of = {entry.slug: [] for entry in self.entries}
         for pair in self.pairs:
@@ -129,16 +130,16 @@ class Catalog:
     def breakdown(self, slug: str) -> Breakdown | None:
         """Why ``slug`` has its rank: every sub-score, signal by signal, with sources (made
         when asked for: only the pages that show it need it)."""
-        return self.scoring.breakdown(slug) if self.scoring is not None else None
+        return self.scoring.breakdown(slug)
 
     def breakdown_inputs(self, slug: str) -> str | None:
         """A fingerprint of what ``breakdown(slug)`` is computed from: equal fingerprints,
         equal breakdowns."""
-        return self.scoring.inputs.get(slug) if self.scoring is not None else None
+        return self.scoring.inputs.get(slug)
 
     def evidence(self, slug: str) -> int:
         """How many signals ``slug``'s sub-scores rest on."""
-        return self.scoring.scored[slug].evidence if self.scoring is not None else 0
+        return self.scoring.scored[slug].evidence
 
     def verdict(self, pair: Pair) -> str:
         """The verdict sentence of a comparison page, sides in page order (higher-ranked first)."""

@@ -65,7 +65,8 @@ class Scorer:
         groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.head.signals.benchmarks})
         return fingerprint(self._context, slug, entry.digest, self.graph.strength[slug], self.graph.scores[slug], groups)
 
-    def breakdown(self, entry: Entry) -> Breakdown:
+    def breakdown(self, entry: Entry, inputs: str | None = None) -> Breakdown:
+        """``inputs``: ``self.inputs(entry)``, when the caller has it already."""
         settings, scoring = self.settings, self.settings.scoring
         eco = scoring.ecosystem
         signals = entry.head.signals
@@ -103,7 +104,7 @@ class Scorer:
                 SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]))
                 for n in SUBSCORES
             ),
-            inputs=self.inputs(entry),
+            inputs=inputs if inputs is not None else self.inputs(entry),
         )
 
 
@@ -135,7 +136,7 @@ class Scoring:
         return {slug: s.scores for slug, s in self.scored.items()}
 
     def breakdown(self, slug: str) -> Breakdown:
-        return self.scorer.breakdown(self.by_slug[slug])
+        return self.scorer.breakdown(self.by_slug[slug], self.inputs[slug])
 
 
 def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings,
@@ -149,5 +150,5 @@ def score_entries(entries: list[Entry], graph: MatchGraph, settings: Settings,
     for entry in entries:
         key = inputs[entry.slug] = scorer.inputs(entry)
         found = known.get(key)
-        scored[entry.slug] = found if found is not None else Scored.of(scorer.breakdown(entry))
+        scored[entry.slug] = found if found is not None else Scored.of(scorer.breakdown(entry, key))
     return Scoring(scorer, {e.slug: e for e in entries}, scored, inputs)

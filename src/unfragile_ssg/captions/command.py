@@ -30,7 +30,8 @@ def run_captions_command(project: Project, *, prune: bool, strict: bool, overrid
             print(problem, file=out)
         if problems:
             print(f"captions: {len(problems)} problem(s) in the content; captioning the {len(entries)} valid entries", file=out)
-        report = caption_entries(project, entries, strict=strict, progress=True, overrides=overrides)
+        report = caption_entries(project, entries, strict=strict, progress=True, overrides=overrides,
+                                 compute_pending=True)
     except SiteError as error:
         for problem in error.problems:
             print(problem, file=out)

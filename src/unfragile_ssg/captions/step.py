@@ -57,10 +57,16 @@ class SampleView:
     method: str
     key: str | None = None
     problem: str | None = None
+    pending: str | None = None  # the entry's ``captions_pending``, shown while the caption is missing
 
     @property
     def captioned(self) -> bool:
         return self.caption is not None
+
+    @property
+    def awaiting_caption(self) -> bool:
+        """Declared pending by its entry and not captioned yet."""
+        return self.pending is not None and self.caption is None
 
     @property
     def alt(self) -> str:
@@ -144,6 +150,10 @@ class _Sample:
     size: tuple[int, int] | None = None  # displayed photograph
     record: dict | None = None
 
+    @property
+    def pending(self) -> str | None:
+        return self.entry.head.captions_pending
+
 
 class _Context:
     """One captioning model with the settings it runs under, and the store."""
@@ -206,13 +216,16 @@ def _entry_warnings(project: Project, samples: list[_Sample], message: str) -> l
 
 
 def caption_entries(project: Project, entries: Iterable, *, strict: bool = False, progress: bool = False,
-                    overrides: Mapping[str, Any] | None = None, compute: bool = True) -> CaptionReport:
+                    overrides: Mapping[str, Any] | None = None, compute: bool = True,
+                    compute_pending: bool = False) -> CaptionReport:
     """Caption every sample image of ``entries`` from the store, computing misses if allowed.
 
     Problems are returned in ``report.warnings``: unreadable images have severity "error"
     (the sample shows without its photograph), missing results "warning" (the sample shows
     without a caption). With ``strict`` any problem raises SiteError instead. With
     ``compute=False`` (``check``) nothing is written and the model is never loaded.
+    Samples of an entry that declares ``captions_pending`` are neither computed nor warned
+    about while their caption is missing, unless ``compute_pending`` (``unfragile captions``).
     """
     started = time.perf_counter()
     models = _Models(project, overrides)
@@ -243,7 +256,8 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
         elif s.problem is None:
             report.misses += 1
 
-    missing = [s for s in samples if s.problem is None and s.record is None]
+    missing = [s for s in samples if s.problem is None and s.record is None
+               and (s.pending is None or (compute and compute_pending))]
     if missing and compute:
         for ctx in models.contexts.values():
             waiting = [s for s in missing if s.ctx is ctx]
@@ -384,7 +398,7 @@ def _view(ctx: _Context, s: _Sample, files: dict[str, Path]) -> SampleView:
         index=s.index, source_path=s.shown, image=image, width=width, height=height,
         credit=sample.credit, license=sample.license, source=sample.source,
         model=ctx.ref.display, decoding=decoding_summary(ctx.decoding), method=ctx.method_text,
-        key=s.key, problem=s.problem.message if s.problem else None,
+        key=s.key, problem=s.problem.message if s.problem else None, pending=s.pending,
     )
     record = s.record
     if record is None:

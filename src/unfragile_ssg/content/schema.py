@@ -144,6 +144,13 @@ class EntryHead(Strict):
         description="The model that captions this entry's samples, when not the site's captions.model: "
         "a folder relative to the site root (e.g. 'shapes/model') or a Hugging Face hub id.",
     )
+    captions_pending: Line | None = Field(
+        None,
+        description="Why this entry's samples have no stored caption yet (e.g. its model's weights cannot be "
+        "downloaded where the site is built). While a caption is missing, builds neither load the model nor warn, "
+        "and the page says the captions are pending; `unfragile captions` on a machine that can load the model "
+        "fills the caption store, and the captions then show.",
+    )
 
 
 class EntryFields(EntryHead):

@@ -61,3 +61,15 @@ def test_example_builds_strict_without_a_warning(tmp_path: Path) -> None:
     assert check_site(project, BuildOptions(strict=True)).warnings == []
     html = (tmp_path / "public/models/blip-image-captioning-base/index.html").read_text("utf-8")
     assert html.count("<strong>Captions pending</strong>") == 4
+
+
+def test_example_uses_its_own_layouts_and_assets(example: Path) -> None:
+    """The example overrides the theme as its README says a site can: layouts/ and assets/ at its root."""
+    assert (example / "assets/favicon.svg").read_bytes() == (ROOT / "assets/favicon.svg").read_bytes()
+    assert (example / "assets/logo.svg").read_bytes() == (ROOT / "assets/logo.svg").read_bytes()
+    for page in ("index.html", "models/blip-image-captioning-base/index.html", "404.html"):
+        html = (example / page).read_text("utf-8")
+        assert re.search(r'<a class="brand" href="/"><img src="/assets/logo.svg" alt=""[^>]*>Unfragile</a>', html), page
+        assert '<link rel="icon" href="/assets/favicon.svg"' in html
+        footer = html[html.index('<footer class="site-footer">'):]
+        assert 'Every entry is a file in <a href="https://github.com/unfragile/catalog"' in footer, page

@@ -47,7 +47,7 @@ def _with_base_url(project: Project, base_url: str | None) -> Project:
 
 
 @click.group()
-@click.version_option(package_name="unfragile-ssg")
+@click.version_option(package_name="unfragile-ssg", prog_name="unfragile")
 def main() -> None:
     """Build a static catalog of AI artifacts from content/ and unfragile.yaml."""
 
@@ -95,6 +95,24 @@ def check(project: Project, output_format, strict, external) -> None:
     report(result.warnings, output_format)
     if output_format == "text":
         click.echo(f"OK: {result.pages} pages checked, {len(result.warnings)} warnings.", err=True)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty; files already there are kept.")
+def init(directory: Path, force: bool) -> None:
+    """Start a new site in DIRECTORY (default: here): settings, one example entry per kind, a sample
+    image, .gitignore, the GitHub workflows and a guide for editors."""
+    from .scaffold import InitError, display, init_site
+
+    try:
+        result = init_site(directory, force=force)
+    except InitError as error:
+        raise click.ClickException(str(error)) from None
+    kept = f"; kept {len(result.kept)} file(s) already there: {', '.join(result.kept)}" if result.kept else ""
+    click.echo(f"Created a new site in {display(directory)} ({len(result.written)} files{kept}).")
+    step = "" if directory.resolve() == Path.cwd().resolve() else f"cd {display(directory)} && "
+    click.echo(f"Next: {step}unfragile build (or unfragile serve). For the site's editors: EDITING.md.")
 
 
 @main.command()

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: build test test-slow test-all serve check golden bench clean shapes-model
+.PHONY: build test test-slow test-all serve check golden bench clean shapes-model chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,26 @@ serve: $(VENV)/.build-deps
 check: $(VENV)/.build-deps
 	$(VENV)/bin/unfragile check
 
-test: $(VENV)/.test-deps node_modules/.installed
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+# Installed where that is possible (root, with apt-get); elsewhere the run ends with a banner
+# that names every browser test it skipped (tests/banner.py).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: installing Chromium for the browser tests (apt-get install chromium)"; \
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	    || echo "make: WARNING: could not install Chromium: the browser tests will be skipped"; \
+	else \
+	  echo "make: WARNING: Chromium is not installed, and installing it needs root and apt-get: the browser tests will be skipped (sudo apt-get install chromium)"; \
+	fi
+
+test: $(VENV)/.test-deps node_modules/.installed chromium
 	$(PY) -m pytest -m "not slow"
 
-test-slow: $(VENV)/.test-deps node_modules/.installed
+test-slow: $(VENV)/.test-deps node_modules/.installed chromium
 	$(PY) -m pytest -m slow || test $$? -eq 5  # 5: no test is marked slow
 
-test-all: $(VENV)/.test-deps node_modules/.installed
+test-all: $(VENV)/.test-deps node_modules/.installed chromium
 	$(PY) -m pytest
 
 # regenerate the golden output of tests/fixtures/sites/*/expected after an intended change

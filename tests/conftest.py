@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from unfragile_ssg.cli import main
 
+from .banner import pytest_terminal_summary  # noqa: F401  (a loud banner when browser tests were skipped)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SITES = FIXTURES / "sites"
 INVALID = FIXTURES / "invalid"

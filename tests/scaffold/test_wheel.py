@@ -91,3 +91,18 @@ def test_installed_wheel_starts_builds_and_checks_a_new_site(wheel: Path, tmp_pa
     built = run("unfragile", "build", "--strict", cwd=example, env=env)
     assert "warning" not in built.stderr and "Built " in built.stdout
     assert (example / "public" / "models" / "blip-image-captioning-base" / "index.html").is_file()
+
+
+def test_the_sdist_carries_the_theme_and_the_scaffold(tmp_path: Path) -> None:
+    import tarfile
+
+    pytest.importorskip("setuptools")
+    run(sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(tmp_path)!r})", cwd=ROOT)
+    [sdist] = tmp_path.glob("unfragile_ssg-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    package = ROOT / "src" / "unfragile_ssg"
+    for folder in (package / "theme", package / "scaffold" / "site"):
+        expected = {p.relative_to(ROOT).as_posix() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        assert expected and expected <= names, sorted(expected - names)
+    assert "MANIFEST.in" in names and "src/unfragile_ssg/__main__.py" in names

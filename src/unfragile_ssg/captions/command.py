@@ -38,6 +38,10 @@ def run_captions_command(project: Project, *, prune: bool, strict: bool, overrid
         return 1
     for problem in report.warnings:
         print(f"{problem}" if problem.severity == "error" else f"warning: {problem}", file=out)
+    for entry in entries:
+        views = report.samples.get(entry.slug, [])
+        if entry.head.captions_pending and views and all(v.captioned for v in views):
+            print(f"note: {entry.source}: every sample is captioned now; its `captions_pending` line can go", file=out)
     total = sum(len(v) for v in report.samples.values())
     captioned = sum(1 for v in report.samples.values() for s in v if s.captioned)
     print(

@@ -47,6 +47,7 @@ def test_the_page_says_captions_are_pending_and_how_to_make_them(make_site):
     assert html.count("<strong>Captions pending</strong>: " + REASON) == 3
     assert html.count("made by <code>unfragile captions</code> on a machine that can load ./absent-model/") == 3
     assert "No caption: the captioning model was not available" not in html
+    assert "once its captions are made" in html and "Captions written at build time" not in html
     assert html.count('class="sample-photo"') == 3  # the photographs still show
 
 
@@ -58,7 +59,8 @@ def test_captions_command_makes_pending_captions_and_then_they_show(make_site, c
     assert "note: content/models/tiny-captioner.md: every sample is captioned now; its `captions_pending` line can go" in err
     views = caption_entries(project, entries, strict=True, compute=False).samples["tiny-captioner"]
     assert all(v.captioned and not v.awaiting_caption for v in views)
-    assert "Captions pending" not in render(views, entries[0])
+    html = render(views, entries[0])
+    assert "Captions pending" not in html and "Captions written at build time" in html
 
 
 def test_captions_command_reports_pending_captions_it_cannot_make(make_site, capsys):

@@ -188,19 +188,6 @@ class ScoringSettings(Strict):
             raise ValueError("weights must be zero or more, and not all zero")
         return value
 
-    @model_validator(mode="after")
-    def _weighted(self) -> "ScoringSettings":
-        errors = []
-        for kind, rule in self.kinds.items():
-            if not any(self.weights.get(name, 0.0) > 0 for name in rule.subscores):
-                names = ", ".join(rule.subscores)
-                errors.append((("kinds", kind, "subscores"),
-                               f"every sub-score that applies ({names}) has weight 0 in 'scoring.weights': "
-                               "no entry of this kind could be ranked; give one of them a weight"))
-        if errors:
-            raise _located("ScoringSettings", errors)
-        return self
-
     def applies(self, kind: str) -> tuple[str, ...]:
         """The sub-scores that apply to ``kind``, in the order of SUBSCORE_NAMES."""
         rule = self.kinds.get(kind)
@@ -296,14 +283,19 @@ class Settings(Strict):
     @field_validator("scoring")
     @classmethod
     def _scored_kinds(cls, value: ScoringSettings, info: ValidationInfo) -> ScoringSettings:
+        """Each kind named under scoring.kinds exists and can be ranked (reported together)."""
         kinds = info.data.get("kinds")
-        unknown = [name for name in value.kinds if kinds is not None and name not in kinds]
-        if unknown:
-            raise _located("Settings", [
-                (("kinds", name), f"not a kind of entry{did_you_mean(name, list(kinds))}: the kinds are "
-                 f"{', '.join(kinds)} (use one of them, or add the kind under 'kinds')", True)
-                for name in unknown
-            ])
+        errors = []
+        for name, rule in value.kinds.items():
+            if kinds is not None and name not in kinds:
+                errors.append((("kinds", name), f"not a kind of entry{did_you_mean(name, list(kinds))}: the kinds are "
+                               f"{', '.join(kinds)} (use one of them, or add the kind under 'kinds')", True))
+            if not any(value.weights.get(n, 0.0) > 0 for n in rule.subscores):
+                errors.append((("kinds", name, "subscores"),
+                               f"every sub-score that applies ({', '.join(rule.subscores)}) has weight 0 in "
+                               "'scoring.weights': no entry of this kind could be ranked; give one of them a weight"))
+        if errors:
+            raise _located("Settings", errors)
         return value
 
     @property

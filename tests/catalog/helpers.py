@@ -6,7 +6,7 @@ import random
 import re
 
 from unfragile_ssg.catalog.model import SUBSCORE_LABELS, SUBSCORES, Scores
-from unfragile_ssg.config import Settings, TaskSettings
+from unfragile_ssg.config import KindScoring, Settings, TaskSettings
 from unfragile_ssg.content.schema import EntryFields
 from unfragile_ssg.content.validate import Entry
 from unfragile_ssg.render.engine import format_score
@@ -24,6 +24,13 @@ WORDS = {
     "agents": "agent tool plan call step action",
 }
 SOURCE = "https://example.org/source"
+# which sub-scores apply to which kind (scoring.kinds): all four, Quality not for prompts, fewer still
+KIND_RULES = [
+    {},
+    {"prompts": KindScoring(subscores=["adoption", "ecosystem", "match_graph"])},
+    {"prompts": KindScoring(subscores=["ecosystem", "match_graph"], min_subscores=1),
+     "models": KindScoring(subscores=["adoption", "quality", "ecosystem"])},
+]
 
 
 def settings(**changes) -> Settings:

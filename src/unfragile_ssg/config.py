@@ -168,7 +168,8 @@ class ScoringSettings(Strict):
     )
     min_subscores: int = Field(
         3, ge=1, le=4,
-        description="UnfragileRank needs at least this many sub-scores (Ecosystem and Match Graph exist for nearly every entry, so 3 also asks for Adoption or Quality).",
+        description="UnfragileRank needs at least this many of the sub-scores that apply to an entry's kind, or all of them "
+        "where fewer apply (Ecosystem and Match Graph exist for nearly every entry, so 3 also asks for Adoption or Quality).",
     )
     kinds: dict[str, KindScoring] = Field(
         default_factory=dict,

@@ -192,7 +192,7 @@ class Catalog:
         return len(self.pairs_of[slug])
 
     def ranked(self, entries: list[Entry] | None = None) -> list[Entry]:
-        """Highest UnfragileRank first; entries without a rank last; ties by title."""
+        """Highest UnfragileRank first (ties by title), then the entries without a rank, by title."""
         if entries is None:
             return list(self._ranked)  # sorted once: the whole catalog is ranked by many pages
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -153,7 +153,7 @@ class KindScoring(Strict):
         applying = len(self.subscores)
         if self.min_subscores is not None and self.min_subscores > applying:
             some = "1 sub-score applies" if applying == 1 else f"{applying} sub-scores apply"
-            raise _located("KindScoring", [(("min_subscores",),
+            raise _located("KindScoring", [FieldError(("min_subscores",),
                 f"{self.min_subscores} sub-scores asked for, but only {some}: no entry could be ranked; "
                 f"lower it to {applying} or less")])
         return self
@@ -289,10 +289,10 @@ class Settings(Strict):
         errors = []
         for name, rule in value.kinds.items():
             if kinds is not None and name not in kinds:
-                errors.append((("kinds", name), f"not a kind of entry{did_you_mean(name, list(kinds))}: the kinds are "
-                               f"{', '.join(kinds)} (use one of them, or add the kind under 'kinds')", True))
+                errors.append(FieldError(("kinds", name), f"not a kind of entry{did_you_mean(name, list(kinds))}: the kinds "
+                                         f"are {', '.join(kinds)} (use one of them, or add the kind under 'kinds')", at_key=True))
             if not any(value.weights.get(n, 0.0) > 0 for n in rule.subscores):
-                errors.append((("kinds", name, "subscores"),
+                errors.append(FieldError(("kinds", name, "subscores"),
                                f"every sub-score that applies ({', '.join(rule.subscores)}) has weight 0 in "
                                "'scoring.weights': no entry of this kind could be ranked; give one of them a weight"))
         if errors:
@@ -305,12 +305,20 @@ class Settings(Strict):
         return urlsplit(self.base_url).path or "/"
 
 
-def _located(title: str, errors: list[tuple]) -> ValidationError:
-    """Errors that name the key they are about (``loc``) rather than the model that found
-    them, so that each is reported at its own line; ``(loc, message)``, or
-    ``(loc, message, True)`` to point at the key itself rather than its value."""
+class FieldError(NamedTuple):
+    """A rule found by a validator of the model that holds ``loc``, about the field at ``loc``."""
+
+    loc: tuple
+    message: str
+    at_key: bool = False  # point at the field's key rather than its value
+
+
+def _located(title: str, errors: list[FieldError]) -> ValidationError:
+    """Errors reported at the fields they are about rather than at the model that found them,
+    each at its own line (validation._problem reads the two error types)."""
     return ValidationError.from_exception_data(title, [
-        InitErrorDetails(type=PydanticCustomError("at_key" if len(e) > 2 and e[2] else "located", "{message}", {"message": e[1]}), loc=e[0], input=None)
+        InitErrorDetails(type=PydanticCustomError("at_key" if e.at_key else "located", "{message}", {"message": e.message}),
+                         loc=e.loc, input=None)
         for e in errors
     ])
 

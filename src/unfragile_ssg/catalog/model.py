@@ -6,10 +6,11 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import SUBSCORE_NAMES
 from ..content.validate import Entry
 from .formulas import mean_formula, rank_formula
 
-SUBSCORES = ("adoption", "quality", "ecosystem", "match_graph")
+SUBSCORES: tuple[str, ...] = SUBSCORE_NAMES
 SUBSCORE_LABELS = {
     "adoption": "Adoption",
     "quality": "Quality",

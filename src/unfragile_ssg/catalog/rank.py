@@ -84,7 +84,7 @@ class Scorer:
         rows = {name: self._rows(name, entry) if name in applies else [] for name in SUBSCORES}
         values: dict[str, float | None] = {}
         for name, found in rows.items():
-            mean = weighted_mean(found) if name in applies else None
+            mean = weighted_mean(found)
             values[name] = None if mean is None else round_half_up(mean)
         present = [(n, scoring.weights.get(n, 0.0), values[n]) for n in applies if values[n] is not None]
         weighted = [(n, w, v) for n, w, v in present if w > 0]

@@ -125,7 +125,7 @@ class SiteContext:
 
     def unranked_card(self, entry: Entry) -> dict[str, Any]:
         scores = self.catalog.scores[entry.slug]
-        needs = self.catalog.scoring.scorer.kind_rule(entry.kind)[1]
+        needs = self.project.settings.scoring.needed(entry.kind)
         return self.card(entry) | {
             "needs": needs,
             "missing": [SUBSCORE_LABELS[n] for n in scores.missing],

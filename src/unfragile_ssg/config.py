@@ -6,12 +6,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .errors import Problem, SiteError, display_path
+from .errors import Problem, SiteError, did_you_mean, display_path
 from .yamldoc import YamlProblem, load_with_positions
 from .validation import validate_model
 
@@ -29,6 +30,12 @@ class KindSettings(Strict):
     label: str = Field(description="Singular name shown in tables, e.g. 'Model'.")
     plural: str = Field(description="Plural name for headings and navigation, e.g. 'Models'.")
     schema_org: str = Field("CreativeWork", description="schema.org type for structured data.")
+
+    @property
+    def noun(self) -> str:
+        """The plural in running text: 'does not apply to prompts' (an acronym keeps its case)."""
+        plural = self.plural
+        return plural if plural[:2].isupper() else plural[:1].lower() + plural[1:]
 
 
 class TaskSettings(Strict):
@@ -50,6 +57,7 @@ class RepositorySettings(Strict):
 
 
 SubScore = Literal["adoption", "quality", "ecosystem", "match_graph"]
+SUBSCORE_NAMES: tuple[SubScore, ...] = ("adoption", "quality", "ecosystem", "match_graph")
 CountSignal = Literal["downloads", "likes", "stars", "forks", "contributors", "dependents", "citations"]
 LinkName = Literal["homepage", "source", "paper", "model_card", "docs", "demo"]
 
@@ -118,6 +126,39 @@ class EcosystemSettings(Strict):
         return value
 
 
+class KindScoring(Strict):
+    """Which sub-scores UnfragileRank reads for one kind of entry (``scoring.kinds.<kind>``)."""
+
+    subscores: list[SubScore] = Field(
+        default_factory=lambda: list(SUBSCORE_NAMES), min_length=1,
+        description="The sub-scores that apply to this kind; the others are not computed for it, "
+        "show as 'does not apply', and are left out of its rank and its weights.",
+    )
+    min_subscores: int | None = Field(
+        None, ge=1,
+        description="How many of these sub-scores a rank needs; default: scoring.min_subscores, "
+        "or all of them when fewer apply.",
+    )
+
+    @field_validator("subscores")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"'{repeated[0]}' is listed twice: name each sub-score once")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "KindScoring":
+        applying = len(self.subscores)
+        if self.min_subscores is not None and self.min_subscores > applying:
+            some = "1 sub-score applies" if applying == 1 else f"{applying} sub-scores apply"
+            raise _located("KindScoring", [FieldError(("min_subscores",),
+                f"{self.min_subscores} sub-scores asked for, but only {some}: no entry could be ranked; "
+                f"lower it to {applying} or less")])
+        return self
+
+
 class ScoringSettings(Strict):
     """Weights and normalisation of UnfragileRank (see the methodology page)."""
 
@@ -127,7 +168,12 @@ class ScoringSettings(Strict):
     )
     min_subscores: int = Field(
         3, ge=1, le=4,
-        description="UnfragileRank needs at least this many sub-scores (Ecosystem and Match Graph exist for nearly every entry, so 3 also asks for Adoption or Quality).",
+        description="UnfragileRank needs at least this many of the sub-scores that apply to an entry's kind, or all of them "
+        "where fewer apply (Ecosystem and Match Graph exist for nearly every entry, so 3 also asks for Adoption or Quality).",
+    )
+    kinds: dict[str, KindScoring] = Field(
+        default_factory=dict,
+        description="Per kind of entry (a key of 'kinds'), the sub-scores that apply to it; a kind not named here: all four.",
     )
     tie_margin: float = Field(2.0, ge=0, description="Differences of shown (whole-number) scores at or below this are ties.")
     adoption: dict[CountSignal, LogScale] = Field(default_factory=_adoption_defaults)
@@ -142,6 +188,18 @@ class ScoringSettings(Strict):
         if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
             raise ValueError("weights must be zero or more, and not all zero")
         return value
+
+    def applies(self, kind: str) -> tuple[str, ...]:
+        """The sub-scores that apply to ``kind``, in the order of SUBSCORE_NAMES."""
+        rule = self.kinds.get(kind)
+        return SUBSCORE_NAMES if rule is None else tuple(n for n in SUBSCORE_NAMES if n in rule.subscores)
+
+    def needed(self, kind: str) -> int:
+        """How many of the sub-scores that apply to ``kind`` its rank needs."""
+        rule = self.kinds.get(kind)
+        if rule is not None and rule.min_subscores is not None:
+            return rule.min_subscores
+        return min(self.min_subscores, len(self.applies(kind)))
 
 
 class MatchSettings(Strict):
@@ -223,10 +281,46 @@ class Settings(Strict):
                 raise ValueError(f"'{name}' must be lower-case letters, digits and dashes")
         return self
 
+    @field_validator("scoring")
+    @classmethod
+    def _scored_kinds(cls, value: ScoringSettings, info: ValidationInfo) -> ScoringSettings:
+        """Each kind named under scoring.kinds exists and can be ranked (reported together)."""
+        kinds = info.data.get("kinds")
+        errors = []
+        for name, rule in value.kinds.items():
+            if kinds is not None and name not in kinds:
+                errors.append(FieldError(("kinds", name), f"not a kind of entry{did_you_mean(name, list(kinds))}: the kinds "
+                                         f"are {', '.join(kinds)} (use one of them, or add the kind under 'kinds')", at_key=True))
+            if not any(value.weights.get(n, 0.0) > 0 for n in rule.subscores):
+                errors.append(FieldError(("kinds", name, "subscores"),
+                               f"every sub-score that applies ({', '.join(rule.subscores)}) has weight 0 in "
+                               "'scoring.weights': no entry of this kind could be ranked; give one of them a weight"))
+        if errors:
+            raise _located("Settings", errors)
+        return value
+
     @property
     def base_path(self) -> str:
         """The path part of ``base_url``: '/' at a domain's root, '/sub/path/' below it."""
         return urlsplit(self.base_url).path or "/"
+
+
+class FieldError(NamedTuple):
+    """A rule found by a validator of the model that holds ``loc``, about the field at ``loc``."""
+
+    loc: tuple
+    message: str
+    at_key: bool = False  # point at the field's key rather than its value
+
+
+def _located(title: str, errors: list[FieldError]) -> ValidationError:
+    """Errors reported at the fields they are about rather than at the model that found them,
+    each at its own line (validation._problem reads the two error types)."""
+    return ValidationError.from_exception_data(title, [
+        InitErrorDetails(type=PydanticCustomError("at_key" if e.at_key else "located", "{message}", {"message": e.message}),
+                         loc=e.loc, input=None)
+        for e in errors
+    ])
 
 
 @dataclass(frozen=True)

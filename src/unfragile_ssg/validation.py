@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from .errors import Problem, did_you_mean
 from .yamldoc import Positions
 
+LOCATED = ("located", "at_key")
+
 
 def validate_model(
     model: type[BaseModel], data: Any, positions: Positions, path: str, context: dict | None = None
@@ -79,6 +81,9 @@ def _problem(model: type[BaseModel], item: dict, positions: Positions, path: str
         parent = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))
         scope = f" in '{parent}'" if parent else ""
         return Problem(path, line, col, f"unknown field '{name}'{scope}{hint}: remove it or fix its name")
+    if kind in LOCATED:  # a rule across fields, reported at the field it names (config._located)
+        line, col = positions.of(loc, key=kind == "at_key")
+        return Problem(path, line, col, f"'{where}': {item['msg']}")
     line, col = positions.of(loc)
     if kind == "missing":
         name = str(loc[-1])

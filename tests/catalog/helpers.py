@@ -6,7 +6,7 @@ import random
 import re
 
 from unfragile_ssg.catalog.model import SUBSCORE_LABELS, SUBSCORES, Scores
-from unfragile_ssg.config import Settings, TaskSettings
+from unfragile_ssg.config import KindScoring, Settings, TaskSettings
 from unfragile_ssg.content.schema import EntryFields
 from unfragile_ssg.content.validate import Entry
 from unfragile_ssg.render.engine import format_score
@@ -24,6 +24,13 @@ WORDS = {
     "agents": "agent tool plan call step action",
 }
 SOURCE = "https://example.org/source"
+# which sub-scores apply to which kind (scoring.kinds): all four, Quality not for prompts, fewer still
+KIND_RULES = [
+    {},
+    {"prompts": KindScoring(subscores=["adoption", "ecosystem", "match_graph"])},
+    {"prompts": KindScoring(subscores=["ecosystem", "match_graph"], min_subscores=1),
+     "models": KindScoring(subscores=["adoption", "quality", "ecosystem"])},
+]
 
 
 def settings(**changes) -> Settings:
@@ -95,13 +102,27 @@ def _labels(text: str) -> list[str]:
     return [_LABEL[x] for x in re.split(r", | and ", text)]
 
 
+def _apply(text: str) -> str:
+    return r"(?:it does|they do) not apply to " + text
+
+
 def check_verdict(text: str, first_title: str, first: Scores, second_title: str, second: Scores, margin: float) -> None:
-    """Assert that every sentence of ``text`` is true of the numbers the table shows, and all are covered."""
-    shown = {first_title: {m: _shown(first.get(m)) for m in ("rank",) + SUBSCORES},
-             second_title: {m: _shown(second.get(m)) for m in ("rank",) + SUBSCORES}}
-    basis = {first_title: first.basis, second_title: second.basis}
+    """Assert that every sentence of ``text`` is true of the numbers the table shows, that each
+    fact is told once, and that together they tell every one: per measure and side, its number
+    (compared with the other side's), that it is missing, or that it does not apply."""
+    scores = {first_title: first, second_title: second}
+    shown = {t: {m: _shown(s.get(m)) for m in ("rank",) + SUBSCORES} for t, s in scores.items()}
     other = {first_title: second_title, second_title: first_title}
-    covered: list[str] = []
+    told: list[tuple] = []
+
+    def state(title: str, name: str) -> str:
+        if not scores[title].applies_to(name):
+            return "inapplicable"
+        return "missing" if shown[title][name] is None else "value"
+
+    def labels(text: str) -> list[str]:
+        return _labels(text)
+
     for sentence in re.split(r"(?<=\.) (?=[A-Z]|\w)", text):
         assert sentence.endswith("."), sentence
         body = sentence[:-1]
@@ -109,7 +130,7 @@ def check_verdict(text: str, first_title: str, first: Scores, second_title: str,
         if m:
             missing = [t for t in (first_title, second_title) if shown[t]["rank"] is None]
             assert m.group(1) == " or ".join(missing), sentence
-            covered.append("rank")
+            told.append(("rank",))
             continue
         if body.startswith(f"{first_title} and {second_title} are "):
             rest = body[len(f"{first_title} and {second_title} are "):]
@@ -121,13 +142,13 @@ def check_verdict(text: str, first_title: str, first: Scores, second_title: str,
                 assert m, sentence
                 assert float(m.group(1)) == margin and (int(m.group(2)), int(m.group(3))) == (a, b), sentence
                 assert 0 < abs(a - b) <= margin, sentence
-            covered.append("rank")
+            told.append(("rank",))
             continue
         if body.startswith("They are tied on "):
             for label, x, y in _ITEM.findall(body[len("They are tied on "):]):
                 name = _LABEL[label]
                 assert y == "" and shown[first_title][name] == shown[second_title][name] == int(x), sentence
-                covered.append(name)
+                told.append(("compared", name))
             continue
         if m := re.fullmatch(r"They are within ([\d.]+) points? on (.+)", body):
             assert float(m.group(1)) == margin
@@ -135,12 +156,19 @@ def check_verdict(text: str, first_title: str, first: Scores, second_title: str,
                 name = _LABEL[label]
                 a, b = shown[first_title][name], shown[second_title][name]
                 assert (int(x), int(y)) == (a, b) and 0 < abs(a - b) <= margin, sentence
-                covered.append(name)
+                told.append(("compared", name))
             continue
         if m := re.fullmatch(r"Neither has enough data for (.+)", body):
-            for name in _labels(m.group(1)):
-                assert shown[first_title][name] is None and shown[second_title][name] is None, sentence
-                covered.append(name)
+            for name in labels(m.group(1)):
+                assert state(first_title, name) == state(second_title, name) == "missing", sentence
+                told += [("missing", first_title, name), ("missing", second_title, name)]
+            continue
+        if m := re.fullmatch(r"Neither is scored on ([a-z ,]+?): " + _apply(r"(.+)"), body):
+            scopes = " or ".join(dict.fromkeys([first.scope, second.scope]))
+            assert m.group(2) == scopes, sentence
+            for name in labels(m.group(1)):
+                assert state(first_title, name) == state(second_title, name) == "inapplicable", sentence
+                told += [("inapplicable", first_title, name), ("inapplicable", second_title, name)]
             continue
         matched = False
         for who in (first_title, second_title):
@@ -149,7 +177,7 @@ def check_verdict(text: str, first_title: str, first: Scores, second_title: str,
                 assert m, sentence
                 mine, theirs = shown[who]["rank"], shown[other[who]]["rank"]
                 assert (int(m.group(1)), int(m.group(2))) == (mine, theirs) and mine - theirs > margin, sentence
-                covered.append("rank")
+                told.append(("rank",))
             elif body.startswith(f"{who} leads on "):
                 items = _ITEM.findall(body[len(f"{who} leads on "):])
                 assert items, sentence
@@ -157,21 +185,33 @@ def check_verdict(text: str, first_title: str, first: Scores, second_title: str,
                     name = _LABEL[label]
                     mine, theirs = shown[who][name], shown[other[who]][name]
                     assert (int(x), int(y)) == (mine, theirs) and mine - theirs > margin, sentence
-                    covered.append(name)
+                    told.append(("compared", name))
             elif body.startswith(f"{who} has insufficient data for "):
-                for name in _labels(body[len(f"{who} has insufficient data for "):]):
-                    assert shown[who][name] is None and shown[other[who]][name] is not None, sentence
-                    covered.append(name)
-            elif m := re.fullmatch(re.escape(who) + r"'s rank rests on (\d) of 4 sub-scores", body):
-                assert int(m.group(1)) == basis[who] < 4 and shown[who]["rank"] is not None, sentence
-                covered.append("basis:" + who)
+                for name in labels(body[len(f"{who} has insufficient data for "):]):
+                    assert state(who, name) == "missing" and state(other[who], name) != "missing", sentence
+                    told.append(("missing", who, name))
+            elif m := re.fullmatch(re.escape(who) + r" is not scored on ([a-z ,]+?): " + _apply(r"(.+)"), body):
+                assert m.group(2) == scores[who].scope, sentence
+                for name in labels(m.group(1)):
+                    assert state(who, name) == "inapplicable" and state(other[who], name) != "inapplicable", sentence
+                    told.append(("inapplicable", who, name))
+            elif m := re.fullmatch(re.escape(who) + r"'s rank rests on (\d) of (\d) sub-scores?(?: that apply to (.+))?", body):
+                applies = scores[who].applies
+                assert int(m.group(1)) == scores[who].basis < 4 and shown[who]["rank"] is not None, sentence
+                assert int(m.group(2)) == len(applies), sentence
+                assert m.group(3) == (None if len(applies) == 4 else scores[who].scope), sentence
+                told.append(("basis", who))
             else:
                 continue
             matched = True
             break
         assert matched, f"unrecognised sentence: {sentence!r}"
-    assert sorted(c for c in covered if not c.startswith("basis:")) == sorted(("rank",) + SUBSCORES), (text, covered)
+    expected: list[tuple] = [("rank",)]
+    for name in SUBSCORES:
+        states = {t: state(t, name) for t in (first_title, second_title)}
+        if set(states.values()) == {"value"}:
+            expected.append(("compared", name))
+        expected += [(s, t, name) for t, s in states.items() if s != "value"]
     both_ranked = shown[first_title]["rank"] is not None and shown[second_title]["rank"] is not None
-    for title in (first_title, second_title):
-        expected = both_ranked and basis[title] < 4
-        assert (("basis:" + title) in covered) == expected, text
+    expected += [("basis", t) for t in (first_title, second_title) if both_ranked and scores[t].basis < 4]
+    assert sorted(told) == sorted(expected), (text, told, expected)

@@ -22,9 +22,15 @@ def _text(fragment: str) -> str:
 
 
 def _number(cell: str) -> float | None:
-    if "insufficient data" in cell:
+    if "insufficient data" in cell or "does not apply to " in cell:
         return None
     return float(re.match(r"\d+", cell).group(0))
+
+
+def _scope(cell: str) -> str | None:
+    """The kind a "does not apply" cell names, if it is one."""
+    m = re.fullmatch(r"does not apply to (.+)", cell)
+    return m.group(1) if m else None
 
 
 def read_comparison(page: str) -> tuple[list[str], list[Scores], str]:
@@ -36,8 +42,20 @@ def read_comparison(page: str) -> tuple[list[str], list[Scores], str]:
         rows[_text(label)] = [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)]
     sides = []
     for i in range(2):
-        values = {n: _number(rows[SUBSCORE_LABELS[n]][i]) for n in SUBSCORES}
-        sides.append(Scores(rank=_number(rows["UnfragileRank"][i]), **values))
+        cells = {n: rows[SUBSCORE_LABELS[n]][i] for n in SUBSCORES}
+        values = {n: _number(cell) for n, cell in cells.items()}
+        scopes = {_scope(cell) for cell in cells.values()} - {None}
+        assert len(scopes) <= 1, cells  # one side is one kind
+        applies = tuple(n for n, cell in cells.items() if _scope(cell) is None)
+        rank_cell = rows["UnfragileRank"][i]
+        scope = next(iter(scopes), None)
+        if scope is None:  # every sub-score applies: the kind is named only where some do not
+            m = re.search(r"that apply to ([^)]+)\)", rank_cell)
+            assert m is None, rank_cell
+        side = Scores(rank=_number(rank_cell), applies=applies, scope=scope or "", **values)
+        if side.rank is not None and side.basis < len(SUBSCORES):
+            assert rank_cell.endswith(f"(from {side.basis_text})"), rank_cell
+        sides.append(side)
     verdict = _text(re.search(r"<section class=\"verdict\"[^>]*>.*?<p>(.*?)</p>", page, re.S).group(1))
     return titles, sides, verdict
 

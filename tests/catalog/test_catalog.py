@@ -11,7 +11,7 @@ from unfragile_ssg.catalog.enrich import build_catalog
 from unfragile_ssg.catalog.methodology import methodology_context
 from unfragile_ssg.config import ScoringSettings, load_project
 
-from .helpers import check_verdict, random_entries, settings
+from .helpers import KIND_RULES, check_verdict, random_entries, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,8 @@ class _Project:
 @pytest.mark.parametrize("seed", range(12))
 def test_every_verdict_of_a_random_catalog_matches_its_table(seed):
     rng = random.Random(seed)
-    s = settings(scoring=ScoringSettings(tie_margin=rng.choice([0, 1, 2, 3.5]), min_subscores=rng.randint(1, 4)))
+    s = settings(scoring=ScoringSettings(tie_margin=rng.choice([0, 1, 2, 3.5]), min_subscores=rng.randint(1, 4),
+                                         kinds=KIND_RULES[seed % len(KIND_RULES)]))
     catalog = build_catalog(_Project(s), random_entries(rng, rng.randint(2, 40)))
     for pair in catalog.pairs:
         first, second = catalog.ordered_pair(pair)
@@ -36,6 +37,13 @@ def test_every_verdict_of_a_random_catalog_matches_its_table(seed):
         check_verdict(catalog.verdict(pair), first.fields.title, a, second.fields.title, b, s.scoring.tie_margin)
     context = methodology_context(_Project(s), catalog)
     assert context["example"] is not None and context["stats"]["pairs"] == len(catalog.pairs)
+    for rule in context["kind_rules"]:  # the methodology's table: what the scores were computed with
+        members = [e for e in catalog.entries if e.kind == rule["kind"]]
+        assert rule["ranked"] == sum(catalog.scores[e.slug].rank is not None for e in members)
+        assert rule["needed"] == s.scoring.needed(rule["kind"])
+        assert [share is not None for share in rule["shares"]] == [
+            n in s.scoring.applies(rule["kind"]) for n in ("adoption", "quality", "ecosystem", "match_graph")]
+        assert all(catalog.scores[e.slug].applies == s.scoring.applies(rule["kind"]) for e in members)
 
 
 def _example_catalog():

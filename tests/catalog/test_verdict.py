@@ -12,10 +12,18 @@ from .helpers import check_verdict
 score = st.one_of(st.none(), st.integers(0, 100).map(float), st.floats(0, 100, allow_nan=False))
 
 
+SUBSCORES = ("adoption", "quality", "ecosystem", "match_graph")
+
+
 @st.composite
 def scores(draw) -> Scores:
-    values = {n: draw(score) for n in ("adoption", "quality", "ecosystem", "match_graph")}
-    return Scores(rank=draw(score), **values)
+    """Scores of an entry of some kind: a sub-score that does not apply to it has no number."""
+    if draw(st.booleans()):
+        applies = SUBSCORES
+    else:
+        applies = tuple(n for n in SUBSCORES if n in draw(st.sets(st.sampled_from(SUBSCORES), min_size=1)))
+    values = {n: draw(score) if n in applies else None for n in SUBSCORES}
+    return Scores(rank=draw(score), applies=applies, scope=draw(st.sampled_from(["prompts", "models", "MCP servers"])), **values)
 
 
 titles = st.sampled_from(["BLIP image captioning (base)", "ai-notes (swyx)", "Model and Co", "vs", "Leads", "They", "Neither 2", "A"])
@@ -66,3 +74,39 @@ def test_partial_basis_is_named():
     assert kinds.count("basis") == 1
     text = verdict("A", Scores(rank=80, quality=90, ecosystem=70, match_graph=20), "B", Scores(rank=60, adoption=1, quality=2, ecosystem=3, match_graph=4), 2.0)
     assert text.endswith("A's rank rests on 3 of 4 sub-scores.")
+
+
+PROMPT = ("adoption", "ecosystem", "match_graph")
+
+
+def test_a_sub_score_that_does_not_apply_is_named_so():
+    model = Scores(rank=80, adoption=70, quality=90, ecosystem=60, match_graph=50, scope="models")
+    prompts = Scores(rank=60, adoption=40, ecosystem=60, match_graph=50, applies=PROMPT, scope="prompts")
+    text = verdict("M", model, "P", prompts, 2.0)
+    assert "P is not scored on quality: it does not apply to prompts." in text
+    assert "insufficient data" not in text and "enough data" not in text
+    # the prompt's rank rests on every sub-score that applies to it; the model's on all four
+    assert text.endswith("P's rank rests on 3 of 3 sub-scores that apply to prompts.")
+    check_verdict(text, "M", model, "P", prompts, 2.0)
+
+
+def test_what_applies_to_neither_is_said_once():
+    a = Scores(rank=70, adoption=40, ecosystem=60, match_graph=50, applies=PROMPT, scope="prompts")
+    b = Scores(rank=50, ecosystem=60, match_graph=50, applies=PROMPT, scope="prompts")
+    text = verdict("A", a, "B", b, 2.0)
+    assert "Neither is scored on quality: it does not apply to prompts." in text
+    assert "B has insufficient data for adoption." in text
+    assert "B's rank rests on 2 of 3 sub-scores that apply to prompts." in text
+    kinds = [(c.kind, c.measure, c.subject) for c in claims("A", a, "B", b, 2.0)]
+    assert ("inapplicable", "quality", None) in kinds and ("missing", "quality", None) not in kinds
+
+
+def test_missing_beside_does_not_apply():
+    # the model has no quality score either: that is missing evidence, said apart from the prompt's
+    model = Scores(adoption=70, ecosystem=60, match_graph=50, scope="models")
+    prompts = Scores(ecosystem=60, match_graph=50, applies=PROMPT, scope="prompts")
+    text = verdict("M", model, "P", prompts, 2.0)
+    assert "M has insufficient data for quality." in text
+    assert "P has insufficient data for adoption." in text
+    assert "P is not scored on quality: it does not apply to prompts." in text
+    check_verdict(text, "M", model, "P", prompts, 2.0)

@@ -29,11 +29,13 @@ def mean_formula(rows: Sequence[Any], score: float | None) -> str:
     return f"({top}) ÷ ({bottom}) = {_num(exact)}, shown as {score:.0f}"
 
 
-def rank_formula(parts: list[tuple[str, float, float]], rank: float | None, basis: int, minimum: int) -> str:
-    """How ``rank`` is the weighted mean of the sub-scores in ``parts`` (name, weight, score)."""
+def rank_formula(parts: list[tuple[str, float, float]], rank: float | None, basis: str, short: bool, minimum: int) -> str:
+    """How ``rank`` is the weighted mean of the sub-scores in ``parts`` (name, weight, score);
+    ``basis``: how many sub-scores it rests on, in words (model.basis_text); ``short``: fewer
+    than the ``minimum`` a rank needs."""
     if rank is None:
-        if basis < minimum:
-            return f"rests on {basis} of 4 sub-scores; UnfragileRank needs at least {minimum}: insufficient data"
+        if short:
+            return f"rests on {basis}; UnfragileRank needs at least {minimum}: insufficient data"
         return "the sub-scores that exist all have weight 0: insufficient data"
     top = " + ".join(f"{_w(w)} × {s:.0f}" for _, w, s in parts)
     bottom = " + ".join(_w(w) for _, w, _ in parts)

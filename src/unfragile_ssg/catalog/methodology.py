@@ -57,6 +57,17 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
     graph = catalog.graph
     stats = dict(graph.stats) if graph is not None else {"entries": len(catalog.entries), "pairs": len(catalog.pairs)}
     ranked = sum(1 for s in catalog.scores.values() if s.rank is not None)
+    kind_rules = []
+    for kind, named in settings.kinds.items():
+        applies, needed, noun = scorer.kind_rule(kind)
+        weight = sum(scoring.weights.get(n, 0.0) for n in applies) or 1.0
+        members = catalog.ranked_members("kind", kind)
+        kind_rules.append({
+            "kind": kind, "label": named.plural, "noun": noun, "needed": needed, "applying": len(applies),
+            "excluded": [SUBSCORE_LABELS[n] for n in SUBSCORES if n not in applies], "quality": "quality" in applies,
+            "shares": [100.0 * scoring.weights.get(n, 0.0) / weight if n in applies else None for n in SUBSCORES],
+            "entries": len(members), "ranked": catalog.ranked_count(members),
+        })
     slug = example_slug(project, catalog)
     example = None
     if slug is not None:
@@ -68,6 +79,8 @@ def methodology_context(project: Project, catalog: Catalog) -> dict[str, Any]:
         "weights": weights,
         "weight_total": total,
         "min_subscores": scoring.min_subscores,
+        "kind_rules": kind_rules,
+        "subscore_labels": [SUBSCORE_LABELS[n] for n in SUBSCORES],
         "tie_margin": scoring.tie_margin,
         "adoption": adoption,
         "quality": {"min_reports": scoring.quality.min_reports, "groups": groups,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import SUBSCORE_NAMES
 from ..content.validate import Entry
 from .formulas import mean_formula, rank_formula
 
-SUBSCORES = ("adoption", "quality", "ecosystem", "match_graph")
+SUBSCORES: tuple[str, ...] = SUBSCORE_NAMES
 SUBSCORE_LABELS = {
     "adoption": "Adoption",
     "quality": "Quality",
@@ -17,23 +19,46 @@ SUBSCORE_LABELS = {
 }
 
 
+def basis_text(basis: int, applies: tuple[str, ...], scope: str) -> str:
+    """How many sub-scores a rank rests on, out of those that apply: "3 of 4 sub-scores",
+    "2 of 3 sub-scores that apply to prompts"."""
+    if len(applies) == len(SUBSCORES):
+        return f"{basis} of {len(SUBSCORES)} sub-scores"
+    return f"{basis} of {len(applies)} sub-score{'' if len(applies) == 1 else 's'} that apply to {scope}"
+
+
 @dataclass(frozen=True)
 class Scores:
-    """Sub-scores and UnfragileRank on 0–100; None where the evidence is missing."""
+    """Sub-scores and UnfragileRank on 0–100; None where the evidence is missing, or where the
+    sub-score does not apply to the entry's kind (not in ``applies``)."""
 
     adoption: float | None = None
     quality: float | None = None
     ecosystem: float | None = None
     match_graph: float | None = None
     rank: float | None = None
+    applies: tuple[str, ...] = SUBSCORES  # the sub-scores of the entry's kind (config.ScoringSettings.applies)
+    scope: str = ""  # the kind in running text, "prompts": what a sub-score that does not apply does not apply to
 
     def get(self, name: str) -> float | None:
         return getattr(self, name)
+
+    def applies_to(self, name: str) -> bool:
+        return name in self.applies
 
     @property
     def basis(self) -> int:
         """How many sub-scores the rank rests on."""
         return sum(self.get(name) is not None for name in SUBSCORES)
+
+    @property
+    def basis_text(self) -> str:
+        return basis_text(self.basis, self.applies, self.scope)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The sub-scores that apply but have no score: what evidence would add."""
+        return tuple(n for n in self.applies if self.get(n) is None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,8 @@ class SubScoreBreakdown:
     score: float | None
     weight: float  # weight of the sub-score in UnfragileRank
     rows: tuple[Any, ...]  # signals.SignalRow
+    applies: bool = True  # False: not computed for the entry's kind, and not in its rank
+    scope: str = ""  # the kind in running text ("prompts")
 
     @property
     def counted(self) -> tuple[Any, ...]:
@@ -72,6 +99,8 @@ class SubScoreBreakdown:
     @property
     def formula(self) -> str:
         """The arithmetic, or why there is no score."""
+        if not self.applies:
+            return f"does not apply to {self.scope}: not computed, and not part of the rank"
         return mean_formula(self.rows, self.score)
 
 
@@ -83,7 +112,7 @@ class Breakdown:
     version: str
     rank: float | None
     basis: int
-    min_subscores: int
+    min_subscores: int  # how many of the sub-scores that apply the rank needs (ScoringSettings.needed)
     subscores: tuple[SubScoreBreakdown, ...]
     # a fingerprint of everything the breakdown is computed from (rank.score_entries): equal
     # fingerprints mean equal breakdowns, and it is far quicker to compare than they are
@@ -93,10 +122,22 @@ class Breakdown:
         return next(s for s in self.subscores if s.name == name)
 
     @property
+    def applies(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.subscores if s.applies)
+
+    @property
+    def scope(self) -> str:
+        return self.subscores[0].scope
+
+    @property
+    def basis_text(self) -> str:
+        return basis_text(self.basis, self.applies, self.scope)
+
+    @property
     def formula(self) -> str:
         """The arithmetic of UnfragileRank, or why there is none."""
         weighted = [(s.name, s.weight, s.score) for s in self.subscores if s.score is not None and s.weight > 0]
-        return rank_formula(weighted, self.rank, self.basis, self.min_subscores)  # type: ignore[arg-type]
+        return rank_formula(weighted, self.rank, self.basis_text, self.basis < self.min_subscores, self.min_subscores)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -152,7 +193,7 @@ class Catalog:
         return len(self.pairs_of[slug])
 
     def ranked(self, entries: list[Entry] | None = None) -> list[Entry]:
-        """Highest UnfragileRank first; entries without a rank last; ties by title."""
+        """Highest UnfragileRank first (ties by title), then the entries without a rank, by title."""
         if entries is None:
             return list(self._ranked)  # sorted once: the whole catalog is ranked by many pages
 
@@ -166,6 +207,11 @@ class Catalog:
         """The entries of one kind, task or pricing (``by``), ranked; grouped once, for the
         list pages and every page that counts them."""
         return self._members.get((by, name), [])
+
+    def ranked_count(self, entries: list[Entry]) -> int:
+        """How many of ``entries`` (in ``ranked`` order) have a rank: they come first, then
+        those without one, by name."""
+        return bisect_left(entries, True, key=lambda entry: self.scores[entry.slug].rank is None)
 
     def ordered_pair(self, pair: Pair) -> tuple[Entry, Entry]:
         """The two sides of a comparison, higher-ranked first."""

@@ -52,60 +52,76 @@ class Scorer:
     def __init__(self, entries: list[Entry], graph: MatchGraph, settings: Settings):
         self.settings = settings
         self.graph = graph
-        self.groups = benchmark_groups(entries)
-        self.reference = reference_day(entries, settings.scoring)
-        self._context = fingerprint(code_digest(), settings.scoring.model_dump_json(), settings.match.full_strength, self.reference)
+        scoring = settings.scoring
+        # results of entries that Quality does not apply to are no yardstick for the others
+        self.groups = benchmark_groups([e for e in entries if "quality" in scoring.applies(e.kind)])
+        self.reference = reference_day(entries, scoring)
+        self._context = fingerprint(code_digest(), scoring.model_dump_json(), settings.match.full_strength, self.reference)
         self._group_prints = {key: fingerprint(key, group.title, sorted(group.results.items())) for key, group in self.groups.items()}
+        self._kinds: dict[str, tuple[tuple[str, ...], int, str]] = {}
+
+    def kind_rule(self, kind: str) -> tuple[tuple[str, ...], int, str]:
+        """The sub-scores that apply to ``kind``, how many a rank needs, and the kind in running text."""
+        found = self._kinds.get(kind)
+        if found is None:
+            scoring, named = self.settings.scoring, self.settings.kinds.get(kind)
+            found = self._kinds[kind] = (scoring.applies(kind), scoring.needed(kind), named.noun if named else kind)
+        return found
 
     def inputs(self, entry: Entry) -> str:
-        """A fingerprint of everything ``breakdown(entry)`` reads: the entry (its file), the
-        settings, the reference day, the benchmark groups the entry is in, and its place in
-        the match graph. Equal fingerprints, equal breakdowns (a test in tests/catalog)."""
+        """A fingerprint of everything ``breakdown(entry)`` reads: the entry (its file and its
+        kind), the settings, the reference day, the benchmark groups the entry is in, and its
+        place in the match graph. Equal fingerprints, equal breakdowns (a test in tests/catalog)."""
         slug = entry.slug
-        groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.head.signals.benchmarks})
-        return fingerprint(self._context, slug, entry.digest, self.graph.strength[slug], self.graph.scores[slug], groups)
+        rule = self.kind_rule(entry.kind)
+        groups = sorted({self._group_prints[benchmark_key(b)] for b in entry.head.signals.benchmarks}) if "quality" in rule[0] else []
+        return fingerprint(self._context, slug, entry.digest, entry.kind, rule, self.graph.strength[slug], self.graph.scores[slug], groups)
 
     def breakdown(self, entry: Entry, inputs: str | None = None) -> Breakdown:
         """``inputs``: ``self.inputs(entry)``, when the caller has it already."""
-        settings, scoring = self.settings, self.settings.scoring
-        eco = scoring.ecosystem
-        signals = entry.head.signals
-        rows: dict[str, list[SignalRow]] = {
-            "adoption": count_rows(signals, scoring.adoption),
-            "quality": quality_rows(entry, self.groups, scoring.quality.min_reports),
-            "ecosystem": count_rows(signals, eco.community) + [documentation_row(entry, eco), licence_row(entry, eco)],
-        }
-        if self.reference is not None:
-            rows["ecosystem"].append(recency_row(entry, eco, self.reference))
+        scoring = self.settings.scoring
+        applies, needed, scope = self.kind_rule(entry.kind)
+        rows = {name: self._rows(name, entry) if name in applies else [] for name in SUBSCORES}
         values: dict[str, float | None] = {}
         for name, found in rows.items():
             mean = weighted_mean(found)
             values[name] = None if mean is None else round_half_up(mean)
-        strength = self.graph.strength[entry.slug]
-        raw = self.graph.scores[entry.slug]
-        values["match_graph"] = round_half_up(raw)
-        full = settings.match.full_strength
-        rows["match_graph"] = [
-            SignalRow("Weighted degree in the match graph", f"{strength:.4f}", raw, 1.0,
-                      f"100 × weighted degree ÷ {full:g}, at most 100: 0 without comparisons, 100 at {full:g} or more"),
-        ]
-        present = [(n, scoring.weights.get(n, 0.0), values[n]) for n in SUBSCORES if values[n] is not None]
+        present = [(n, scoring.weights.get(n, 0.0), values[n]) for n in applies if values[n] is not None]
         weighted = [(n, w, v) for n, w, v in present if w > 0]
         rank = None
-        if len(present) >= scoring.min_subscores and weighted:
+        if len(present) >= needed and weighted:
             rank = round_half_up(sum(w * v for _, w, v in weighted) / sum(w for _, w, _ in weighted))  # type: ignore[operator]
         return Breakdown(
             slug=entry.slug,
             version=scoring.version,
             rank=rank,
             basis=len(present),
-            min_subscores=scoring.min_subscores,
+            min_subscores=needed,
             subscores=tuple(
-                SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]))
+                SubScoreBreakdown(n, SUBSCORE_LABELS[n], READS[n], values[n], scoring.weights.get(n, 0.0), tuple(rows[n]),
+                                  applies=n in applies, scope=scope)
                 for n in SUBSCORES
             ),
             inputs=inputs if inputs is not None else self.inputs(entry),
         )
+
+    def _rows(self, name: str, entry: Entry) -> list[SignalRow]:
+        """The signals one sub-score reads, each scored."""
+        scoring = self.settings.scoring
+        eco, signals = scoring.ecosystem, entry.head.signals
+        if name == "adoption":
+            return count_rows(signals, scoring.adoption)
+        if name == "quality":
+            return quality_rows(entry, self.groups, scoring.quality.min_reports)
+        if name == "ecosystem":
+            found = count_rows(signals, eco.community) + [documentation_row(entry, eco), licence_row(entry, eco)]
+            if self.reference is not None:
+                found.append(recency_row(entry, eco, self.reference))
+            return found
+        strength, raw = self.graph.strength[entry.slug], self.graph.scores[entry.slug]
+        full = self.settings.match.full_strength
+        return [SignalRow("Weighted degree in the match graph", f"{strength:.4f}", raw, 1.0,
+                          f"100 × weighted degree ÷ {full:g}, at most 100: 0 without comparisons, 100 at {full:g} or more")]
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,8 @@ class Scored:
     @classmethod
     def of(cls, breakdown: Breakdown) -> "Scored":
         values = {s.name: s.score for s in breakdown.subscores}
-        return cls(Scores(rank=breakdown.rank, **values), sum(len(s.counted) for s in breakdown.subscores))
+        scores = Scores(rank=breakdown.rank, applies=breakdown.applies, scope=breakdown.scope, **values)
+        return cls(scores, sum(len(s.counted) for s in breakdown.subscores))
 
 
 @dataclass

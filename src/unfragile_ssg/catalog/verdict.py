@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import SUBSCORE_LABELS, SUBSCORES, Scores
+from .model import SUBSCORE_LABELS, SUBSCORES, Scores, basis_text
 
 
 def shown(value: float | None) -> int | None:
@@ -22,22 +22,36 @@ class Claim:
     """One thing the verdict says.
 
     kind: ``lead`` (``subject`` is ahead by more than the margin), ``close`` (different numbers
-    within the margin), ``tie`` (same number), ``missing`` (``subject`` has no number; None: neither
-    has one), ``basis`` (``subject``'s rank rests on ``first`` of 4 sub-scores).
+    within the margin), ``tie`` (same number), ``missing`` (``subject`` has no number though the
+    sub-score applies to it; None: neither has one), ``inapplicable`` (the sub-score does not
+    apply to ``subject``'s kind; None: to neither side's), ``basis`` (``subject``'s rank rests on
+    ``first`` of the ``second`` sub-scores that apply to it, fewer than all four).
     """
 
     kind: str
     measure: str  # "rank" or a sub-score name
     subject: str | None
     first: int | None  # the first side's shown number (for ``basis``: how many sub-scores)
-    second: int | None
+    second: int | None  # (for ``basis``: how many apply)
+
+
+def _sides_without(kind: str, measure: str, titles: tuple[str, str], flags: tuple[bool, bool]) -> list[Claim]:
+    """One claim for the sides that ``flags`` mark: both at once (subject None), or one."""
+    if all(flags):
+        return [Claim(kind, measure, None, None, None)]
+    return [Claim(kind, measure, title, None, None) for title, flag in zip(titles, flags) if flag]
 
 
 def claims(first_title: str, first: Scores, second_title: str, second: Scores, tie_margin: float) -> list[Claim]:
     out: list[Claim] = []
+    titles = (first_title, second_title)
     for measure in ("rank",) + SUBSCORES:
         a, b = shown(first.get(measure)), shown(second.get(measure))
-        if a is None or b is None:
+        if measure != "rank" and not (first.applies_to(measure) and second.applies_to(measure)):
+            out += _sides_without("inapplicable", measure, titles, (not first.applies_to(measure), not second.applies_to(measure)))
+            out += _sides_without("missing", measure, titles, (first.applies_to(measure) and a is None,
+                                                                second.applies_to(measure) and b is None))
+        elif a is None or b is None:
             subject = None if a is None and b is None else (first_title if a is None else second_title)
             out.append(Claim("missing", measure, subject, a, b))
         elif a == b:
@@ -49,7 +63,7 @@ def claims(first_title: str, first: Scores, second_title: str, second: Scores, t
     if first.rank is not None and second.rank is not None:
         for title, scores in ((first_title, first), (second_title, second)):
             if scores.basis < len(SUBSCORES):
-                out.append(Claim("basis", "rank", title, scores.basis, None))
+                out.append(Claim("basis", "rank", title, scores.basis, len(scores.applies)))
     return out
 
 
@@ -65,9 +79,15 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _do_not_apply(measures: list[str], scopes: list[str]) -> str:
+    verb = "it does" if len(measures) == 1 else "they do"
+    return f"{_join([_label(m) for m in measures])}: {verb} not apply to {' or '.join(dict.fromkeys(scopes))}"
+
+
 def verdict(first_title: str, first: Scores, second_title: str, second: Scores, tie_margin: float) -> str:
     """Sides in page order: ``first`` is the left column, ``second`` the right one."""
     found = claims(first_title, first, second_title, second, tie_margin)
+    scope = {first_title: first.scope, second_title: second.scope}
     sentences: list[str] = []
     overall = found[0]
     if overall.kind == "missing":
@@ -104,7 +124,15 @@ def verdict(first_title: str, first: Scores, second_title: str, second: Scores, 
     neither = [c for c in subs if c.kind == "missing" and c.subject is None]
     if neither:
         sentences.append(f"Neither has enough data for {_join([_label(c.measure) for c in neither])}.")
+    for title in (first_title, second_title):
+        inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.subject == title]
+        if inapplicable:
+            sentences.append(f"{title} is not scored on {_do_not_apply(inapplicable, [scope[title]])}.")
+    inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.subject is None]
+    if inapplicable:
+        sentences.append(f"Neither is scored on {_do_not_apply(inapplicable, [first.scope, second.scope])}.")
     for c in found:
         if c.kind == "basis":
-            sentences.append(f"{c.subject}'s rank rests on {c.first} of 4 sub-scores.")
+            scores = first if c.subject == first_title else second
+            sentences.append(f"{c.subject}'s rank rests on {basis_text(c.first, scores.applies, scores.scope)}.")  # type: ignore[arg-type]
     return " ".join(sentences)

@@ -69,15 +69,17 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         PlannedPage("search/", "search.html", "search", (), everything),
         PlannedPage("404.html", "404.html", "not_found", (), everything),
     ]
-    def members(by: str, name: str) -> list[tuple]:
-        return [(e.slug, tokens[e.slug], catalog.position[e.slug]) for e in catalog.ranked_members(by, name)]
+    def members(by: str, name: str) -> tuple[list[tuple], int]:
+        """A list page shows its members' numbers within the list, and how many are ranked."""
+        entries = catalog.ranked_members(by, name)
+        return [(e.slug, tokens[e.slug]) for e in entries], catalog.ranked_count(entries)
 
     for kind in kinds:
-        pages += _list_pages(kind + "/", "kind", (kind,), members("kind", kind), site_key)
+        pages += _list_pages(kind + "/", "kind", (kind,), *members("kind", kind), site_key)
     for task in tasks:
-        pages += _list_pages(task_path(task), "task", (task,), members("task", task), site_key)
+        pages += _list_pages(task_path(task), "task", (task,), *members("task", task), site_key)
     pairs = [(pair_fields[id(p)], tokens[p.a], tokens[p.b]) for p in catalog.pairs]
-    pages += _list_pages("compare/", "compare_index", (), pairs, site_key)
+    pages += _list_pages("compare/", "compare_index", (), pairs, len(pairs), site_key)
 
     for entry in catalog.entries:
         partners = [(p.slug, tokens[p.other(entry.slug)]) for p in catalog.pairs_of[entry.slug]]
@@ -98,14 +100,14 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
     return pages
 
 
-def _list_pages(path: str, view: str, args: tuple, members: list, site_key: str) -> list[PlannedPage]:
-    """A ranked list in pages of LIST_PAGE_SIZE; each page's key covers the members it shows
-    (with their fingerprints), its number and the total, so an edit re-renders only the pages
-    where something it shows moved or changed."""
+def _list_pages(path: str, view: str, args: tuple, members: list, ranked: int, site_key: str) -> list[PlannedPage]:
+    """A ranked list in pages of LIST_PAGE_SIZE (the ranked members first, then the others);
+    each page's key covers the members it shows (with their fingerprints), its number and the
+    totals, so an edit re-renders only the pages where something it shows moved or changed."""
     count = max(1, ceil(len(members) / LIST_PAGE_SIZE))
     pages = []
     for n in range(1, count + 1):
         shown = members[(n - 1) * LIST_PAGE_SIZE : n * LIST_PAGE_SIZE]
-        key = fingerprint(site_key, view, args, n, count, len(members), shown)
+        key = fingerprint(site_key, view, args, n, count, len(members), ranked, shown)
         pages.append(PlannedPage(paged(path, n), f"{view}.html", view, args + (n, count), key))
     return pages

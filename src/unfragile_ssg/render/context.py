@@ -10,7 +10,6 @@ from markupsafe import Markup
 
 from ..catalog.model import SUBSCORE_LABELS, SUBSCORES, Catalog
 from ..catalog.signals import COUNT_LABELS
-from ..catalog.verdict import verdict
 from ..config import Project
 from ..content.history import git_dates
 from ..content.validate import Entry
@@ -19,6 +18,7 @@ from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
 from .markdown import render_markdown
 
 CAPABILITIES_SHOWN = 8
+HOME_SHOWN = 20  # entries of each list on the home page: the top ranked, and those not ranked yet
 PRICING_LABELS = {"free": "Free", "freemium": "Freemium", "paid": "Paid", "contact": "Contact sales"}
 SIGNAL_LABELS = {
     **COUNT_LABELS,
@@ -102,7 +102,33 @@ class SiteContext:
             "scores": self.catalog.scores[entry.slug],
             "times_matched": self.catalog.times_matched(entry.slug),
             "pricing": PRICING_LABELS[entry.head.pricing],
-            "position": self.catalog.position[entry.slug] + 1,
+        }
+
+    def ranked_cards(self, members: list[Entry], start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``members[start:stop]`` (in ``Catalog.ranked`` order) as two lists of cards: the ranked
+        ones, numbered by their place among the ranked members (1 for the first), and those not
+        ranked yet, with what their rank lacks."""
+        cut = self.catalog.ranked_count(members)
+        ranked = [self.card(members[i]) | {"number": i + 1} for i in range(start, min(stop, cut))]
+        unranked = [self.unranked_card(e) for e in members[max(start, cut):stop]]
+        return ranked, unranked
+
+    def unranked_links(self) -> list[tuple[str, str]]:
+        """Per kind with entries not ranked yet, its name and the list page where they start."""
+        links = []
+        for kind, settings in self.project.settings.kinds.items():
+            members = self.catalog.ranked_members("kind", kind)
+            cut = self.catalog.ranked_count(members)
+            if cut < len(members):
+                links.append((settings.noun, self.linker.url(paged(kind + "/", cut // LIST_PAGE_SIZE + 1)) + "#not-ranked"))
+        return links
+
+    def unranked_card(self, entry: Entry) -> dict[str, Any]:
+        scores = self.catalog.scores[entry.slug]
+        needs = self.project.settings.scoring.needed(entry.kind)
+        return self.card(entry) | {
+            "needs": needs,
+            "missing": [SUBSCORE_LABELS[n] for n in scores.missing],
         }
 
     def base(self, page: PlannedPage, title: str, description: str) -> dict[str, Any]:
@@ -132,10 +158,17 @@ class SiteContext:
     def view_home(self, page: PlannedPage) -> dict[str, Any]:
         settings = self.project.settings
         ranked = self.catalog.ranked()
+        cut = self.catalog.ranked_count(ranked)
         by_kind = {kind: len(self.catalog.ranked_members("kind", kind)) for kind in settings.kinds}
         by_task = {task: len(self.catalog.ranked_members("task", task)) for task in settings.tasks}
+        top, _ = self.ranked_cards(ranked, 0, HOME_SHOWN)
+        _, unranked = self.ranked_cards(ranked, cut, cut + HOME_SHOWN)
         return self.base(page, settings.title, settings.description or settings.tagline) | {
-            "top": [self.card(e) for e in ranked[:20]],
+            "top": top,
+            "unranked": unranked,
+            "ranked_total": cut,
+            "unranked_total": len(ranked) - cut,
+            "unranked_links": self.unranked_links(),
             "count": len(ranked),
             "by_kind": by_kind,
             "by_task": by_task,
@@ -144,10 +177,15 @@ class SiteContext:
 
     def _listing(self, page, title, description, members, path, number, count):
         start = (number - 1) * LIST_PAGE_SIZE
+        ranked, unranked = self.ranked_cards(members, start, start + LIST_PAGE_SIZE)
+        cut = self.catalog.ranked_count(members)
         return self.base(page, title + (f" (page {number} of {count})" if count > 1 else ""), description) | {
             "heading": title,
-            "cards": [self.card(e) for e in members[start : start + LIST_PAGE_SIZE]],
+            "cards": ranked,
+            "unranked": unranked,
             "total": len(members),
+            "ranked_total": cut,
+            "unranked_total": len(members) - cut,
             "offset": start,
             "pagination": self.pagination(path, number, count),
         }
@@ -216,8 +254,6 @@ class SiteContext:
     def view_compare(self, page: PlannedPage, index: int) -> dict[str, Any]:
         pair = self.catalog.pairs[index]
         first, second = self.catalog.ordered_pair(pair)
-        a, b = self.catalog.scores[first.slug], self.catalog.scores[second.slug]
-        tie_margin = self.project.settings.scoring.tie_margin
         sides = [self.card(first), self.card(second)]
         for side in sides:
             side["capabilities"] = self.fragment(side["entry"].slug, "capabilities")
@@ -226,7 +262,7 @@ class SiteContext:
             "pair": pair,
             "sides": sides,
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
-            "verdict": verdict(first.head.title, a, second.head.title, b, tie_margin),
+            "verdict": self.catalog.verdict(pair),
         }
 
     def view_search(self, page: PlannedPage) -> dict[str, Any]:

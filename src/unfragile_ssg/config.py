@@ -179,6 +179,14 @@ class CaptionSettings(Strict):
     colormap: Literal["viridis", "inferno"] = Field("viridis", description="Perceptually uniform colormap of the heatmaps.")
     store: str = Field("captions", description="Folder of the caption store, relative to the site.")
 
+    @field_validator("store")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith(("/", "~")) or ":" in parts[0] or ".." in parts:
+            raise ValueError(f"'{value}' must be a folder inside the site, relative to unfragile.yaml (e.g. captions)")
+        return value
+
     @model_validator(mode="after")
     def _token_range(self) -> "CaptionSettings":
         if self.min_new_tokens > self.max_new_tokens:
@@ -205,6 +213,10 @@ class Settings(Strict):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     captions: CaptionSettings = Field(default_factory=CaptionSettings)
+    templates: Literal["sandboxed", "trusted"] = Field(
+        "sandboxed",
+        description="sandboxed: layouts/ and the theme render in Jinja's sandbox (templates arrive by pull request "
+        "like content); trusted: without it, for a site whose owner reviews every template change.")
 
     @field_validator("base_url")
     @classmethod

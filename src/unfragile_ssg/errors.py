@@ -43,6 +43,9 @@ class SiteError(Exception):
         self.problems: list[Problem] = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # raised in a worker process, it arrives with its problems
+        return SiteError, (self.problems,)
+
 
 def display_path(path: Path, root: Path) -> str:
     """The path as an editor sees it: relative to the site root when inside it."""

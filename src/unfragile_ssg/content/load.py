@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from ..config import SLUG, Project
 from ..errors import Problem, did_you_mean
+from ..paths import outside_site
 from ..yamldoc import Positions, YamlProblem, load_with_positions
 
 ENTRY_SUFFIXES = (".md", ".yaml", ".yml")
@@ -44,10 +45,17 @@ def entry_files(project: Project) -> tuple[list[EntryFile], list[Problem]]:
     files: list[EntryFile] = []
     problems: list[Problem] = []
     content = project.content_dir
+    leaving = outside_site(content, project.root, project.display)
+    if leaving is not None:
+        return [], [leaving]
     if not content.is_dir():
         return [], [Problem(project.display(content), 0, 0, "content folder not found: create content/<kind>/ with entries")]
     kinds = project.settings.kinds
     for folder in sorted(p for p in content.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        leaving = outside_site(folder, project.root, project.display) if folder.is_symlink() else None
+        if leaving is not None:
+            problems.append(leaving)
+            continue
         if folder.name not in kinds:
             if any(f.suffix in ENTRY_SUFFIXES for f in folder.iterdir() if f.is_file()):
                 hint = did_you_mean(folder.name, kinds)
@@ -61,9 +69,19 @@ def entry_files(project: Project) -> tuple[list[EntryFile], list[Problem]]:
             continue
         # names, not paths, sorted and listed with the kind of file the folder says it is: at
         # 10,000 entries, Path objects and their comparisons took a tenth of a second
+        # a link is rare, and only a link can lead out: only links are resolved
         with os.scandir(folder) as found:
-            names = sorted(f.name for f in found if f.is_file() and not f.name.startswith(".")
-                           and os.path.splitext(f.name)[1] in ENTRY_SUFFIXES)
+            names, links = [], []
+            for f in found:
+                if f.is_file() and not f.name.startswith(".") and os.path.splitext(f.name)[1] in ENTRY_SUFFIXES:
+                    (links if f.is_symlink() else names).append(f.name)
+        for name in links:
+            leaving = outside_site(folder / name, project.root, project.display)
+            if leaving is None:
+                names.append(name)
+            else:
+                problems.append(leaving)
+        names.sort()
         shown = project.display(folder)
         files += [EntryFile(folder.name, folder / name, f"{shown}/{name}") for name in names]
     return files, problems

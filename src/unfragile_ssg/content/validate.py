@@ -182,7 +182,7 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryHead) -> tuple[
         target = named.resolve()
         link = leaving_link(named, project.root) if named.is_relative_to(project.content_dir) else None
         if link is not None:
-            message = f"sample image '{sample.image}' leads outside the site: {project.display(link)} is a {link_fix(link)}"
+            message = f"sample image '{sample.image}': {project.display(link)} is a {link_fix(link)}"
         elif not target.is_relative_to(content):
             message = f"sample image '{sample.image}' is outside content/: keep sample images inside the content folder"
         elif target.suffix.lower() not in IMAGE_SUFFIXES:
@@ -204,5 +204,4 @@ def _check_captioner(project: Project, raw: RawEntry, fields: EntryHead) -> list
     if link is None:
         return []
     where = _at(project, raw, ("captioner",))
-    return [Problem(raw.display, *where, f"captioner '{fields.captioner}' leads outside the site: "
-                                         f"{project.display(link)} is a {link_fix(link)}")]
+    return [Problem(raw.display, *where, f"captioner '{fields.captioner}': {project.display(link)} is a {link_fix(link)}")]

@@ -130,7 +130,7 @@ def template_problem(error: Exception, name: str, project: Project) -> Problem:
                 break
     shown = _template_display(where, project) if where is not None else f"template {name}"
     if isinstance(error, SecurityError):
-        return Problem(shown, line, 0, f"unsafe template code ({error}): {TRUST_HINT}")
+        return Problem(shown, line, 0, f"unsafe template code ({str(error).rstrip('.')}): {TRUST_HINT}")
     reason = " ".join(str(error).split())[:500]
     return Problem(shown, line, 0, f"template error: {type(error).__name__}: {reason}")
 

@@ -103,16 +103,16 @@ def check(project: Project, output_format, strict, external) -> None:
 @click.argument("slug")
 def new(project: Project, kind: str, slug: str) -> None:
     """Write a commented skeleton entry: unfragile new model my-model."""
-    import re
-
-    from .config import SLUG
+    from .config import is_slug, slug_length_error
     from .content.skeleton import skeleton
 
     kinds = project.settings.kinds
     folder = next((k for k, s in kinds.items() if kind in (k, s.label.lower(), k.rstrip("s"))), None)
     if folder is None:
         raise SiteError(Problem(project.display(project.config_path), 0, 0, f"unknown kind '{kind}': use one of {', '.join(kinds)}"))
-    if not re.match(SLUG, slug):
+    if slug_length_error(slug):
+        raise SiteError(Problem(slug[:20] + "...", 0, 0, f"the slug {slug_length_error(slug)}: choose a shorter one"))
+    if not is_slug(slug):
         raise SiteError(Problem(slug, 0, 0, "a slug is lower-case letters, digits and dashes, e.g. my-model"))
     target = project.content_dir / folder / f"{slug}.md"
     if target.exists():

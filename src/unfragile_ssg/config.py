@@ -6,33 +6,54 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .errors import Problem, SiteError, display_path
+from .errors import Problem, SiteError, display_path, invisible_character
 from .yamldoc import YamlProblem, load_with_positions
 from .validation import validate_model
 
 SLUG = r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$"
+MAX_SLUG = 100  # characters: two slugs and "-vs-" make a comparison page's folder, within the 255 a file name may have
 MAX_SETTINGS_BYTES = 1_000_000
+
+
+def is_slug(value: str) -> bool:
+    """The whole of ``value`` is a slug (``re.match`` with ``$`` would let a final newline pass)."""
+    return re.fullmatch(SLUG, value) is not None
+
+
+def slug_length_error(value: str) -> str | None:
+    return f"is {len(value)} characters; the limit is {MAX_SLUG}" if len(value) > MAX_SLUG else None
+
+
+def visible_name(value: str) -> str:
+    """A validator for text shown as a name: no character that hides or reorders what it shows."""
+    found = invisible_character(value)
+    if found:
+        raise ValueError(f"{found}: remove it (it changes how the text displays without being seen)")
+    return value
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Name = Annotated[str, AfterValidator(visible_name)]
+
+
 class KindSettings(Strict):
     """One kind of entry; its folder under ``content/`` is the key in ``kinds``."""
 
-    label: str = Field(description="Singular name shown in tables, e.g. 'Model'.")
-    plural: str = Field(description="Plural name for headings and navigation, e.g. 'Models'.")
+    label: Name = Field(description="Singular name shown in tables, e.g. 'Model'.")
+    plural: Name = Field(description="Plural name for headings and navigation, e.g. 'Models'.")
     schema_org: str = Field("CreativeWork", description="schema.org type for structured data.")
 
 
 class TaskSettings(Strict):
-    label: str
+    label: Name
     description: str = ""
 
 
@@ -44,7 +65,7 @@ class RepositorySettings(Strict):
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+        if not re.fullmatch(r"https?://[^/\s]+(?:/\S*)?", value):
             raise ValueError("must be an http(s) URL such as https://github.com/org/catalog")
         return value.rstrip("/")
 
@@ -195,7 +216,7 @@ class CaptionSettings(Strict):
 
 
 class Settings(Strict):
-    title: str = "Unfragile"
+    title: Name = "Unfragile"
     tagline: str = ""
     description: str = ""
     base_url: str = Field("http://localhost:8000/", description="Absolute URL the site is served from.")
@@ -231,7 +252,10 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _names(self) -> "Settings":
         for name in list(self.kinds) + list(self.tasks):
-            if not re.match(SLUG, name):
+            too_long = slug_length_error(name)
+            if too_long:
+                raise ValueError(f"'{name[:20]}...' {too_long}")
+            if not is_slug(name):
                 raise ValueError(f"'{name}' must be lower-case letters, digits and dashes")
         return self
 

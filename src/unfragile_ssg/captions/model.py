@@ -62,7 +62,7 @@ def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Pa
     if candidate.is_dir():
         digest = folder_digest(candidate, hash_cache)
         return ModelRef(spec, "local", str(candidate), f"local:sha256:{digest}", f"{spec} (local folder, weights sha256 {digest[:12]})")
-    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1) or not HUB_ID.match(spec)
+    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1) or not HUB_ID.fullmatch(spec)
     if looks_like_path:
         known = (remembered or {}).get(spec)
         if known:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..config import SLUG, Project
-from ..errors import Problem, did_you_mean
+from ..config import Project, is_slug, slug_length_error
+from ..errors import Problem, did_you_mean, invisible_character
 from ..paths import outside_site
 from ..yamldoc import Positions, YamlProblem, load_with_positions
 
@@ -118,14 +118,20 @@ def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None
     """Parse one entry file (its bytes, if already read); a problem instead when it can't be."""
     shown = project.display(path)
     slug = path.stem
-    if not re.match(SLUG, slug):
+    if slug_length_error(slug):
+        return None, Problem(shown, 0, 0, f"the slug (the file name without '{path.suffix}') {slug_length_error(slug)}: rename the file")
+    if not is_slug(slug):
+        found = invisible_character(slug)
+        if found:
+            return None, Problem(shown, 0, 0, f"the file name {found}: rename it with lower-case letters, digits and dashes")
         return None, Problem(shown, 0, 0, f"file name '{path.name}' is not a valid slug: rename it with lower-case letters, digits and dashes")
+    size = len(raw) if raw is not None else path.stat().st_size  # a huge file is not read to learn that it is
+    if size > MAX_ENTRY_BYTES:
+        return None, Problem(shown, 1, 1, f"the file is {size} bytes, more than the limit of {MAX_ENTRY_BYTES}: shorten it")
     if raw is None:
         raw = path.read_bytes()
     if not raw.strip():
         return None, Problem(shown, 1, 1, "the file is empty: fill in the fields (unfragile new " + kind.rstrip("s") + f" {slug} writes a skeleton)")
-    if len(raw) > MAX_ENTRY_BYTES:
-        return None, Problem(shown, 1, 1, f"the file is {len(raw)} bytes, more than the limit of {MAX_ENTRY_BYTES}: shorten it")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

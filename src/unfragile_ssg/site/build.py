@@ -253,7 +253,9 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
                 result.warnings.extend(post_process(post))
             finally:
                 result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
-        if options.strict and result.warnings:
+        # an error is an error whichever stage found it (an unreadable sample image): the words
+        # say "nothing was written", and the exit code must agree
+        if result.warnings and (options.strict or any(w.severity == "error" for w in result.warnings)):
             raise SiteError(result.warnings)
         staging.commit(pages)
     result.seconds = time.perf_counter() - started

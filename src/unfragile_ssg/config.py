@@ -33,7 +33,7 @@ def visible_name(value: str) -> str:
     """A validator for text shown as a name: no character that hides or reorders what it shows."""
     found = invisible_character(value)
     if found:
-        raise ValueError(f"{found}: remove it (it changes how the text displays without being seen)")
+        raise ValueError(f"{found}: remove it")
     return value
 
 

@@ -83,10 +83,17 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
+_CONTROL_NAMES = {"\x00": "NULL", "\x07": "BELL", "\x08": "BACKSPACE", "\t": "TAB", "\n": "LINE FEED",
+                  "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE", "\x9b": "CONTROL SEQUENCE INTRODUCER"}
+_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
+
+
 def invisible_character(text: str) -> str | None:
-    """What is wrong when ``text`` holds an invisible or direction-changing character: its code
-    point, name and (1-based) position; None when it holds none."""
-    for index, char in enumerate(text):
-        if char in INVISIBLE:
-            return f"contains U+{ord(char):04X} {unicodedata.name(char)} at character {index + 1}"
-    return None
+    """What is wrong when ``text`` holds a control, invisible or direction-changing character:
+    its code point, name and (1-based) position; None when it holds none."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, None) or _CONTROL_NAMES.get(char, "(a control character)")
+    return f"contains U+{ord(char):04X} {name} at character {found.start() + 1}"

@@ -15,7 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from ..config import MAX_SLUG, SLUG, is_slug, visible_name
 from ..errors import invisible_character
 
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
+# no space, no quote or bracket that would end an attribute, no control or invisible character
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][^\s<>\"\x00-\x1f\x7f-\x9f\u200b-\u200d\u202a-\u202e\u2060\u2066-\u2069\ufeff]*)?$")
 
 
 def _check_url(value: str) -> str:
@@ -32,7 +33,7 @@ def _check_slug(value: str) -> str:
 
 
 Url = Annotated[str, Field(max_length=2000, json_schema_extra={"format": "uri", "pattern": _URL.pattern}), AfterValidator(_check_url)]
-Slug = Annotated[str, Field(max_length=MAX_SLUG, pattern=SLUG), AfterValidator(_check_slug)]
+Slug = Annotated[str, Field(max_length=MAX_SLUG, json_schema_extra={"pattern": SLUG}), AfterValidator(_check_slug)]
 # one line of text shown as a name (a title, a publisher, a capability): nothing invisible in it
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(visible_name)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

@@ -330,9 +330,12 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         kwargs: dict[str, Any] = {}
         if ref.kind == "hub":
             kwargs = {"revision": ref.identity.rsplit("@", 1)[1], "local_files_only": local_only}
-        model = BlipForConditionalGeneration.from_pretrained(ref.location, attn_implementation="eager", dtype=torch.float32, **kwargs)
+        # a model folder can arrive by pull request: weights only as safetensors (a pickled
+        # .bin runs code when loaded), and never the Python files a folder may carry
+        model = BlipForConditionalGeneration.from_pretrained(ref.location, attn_implementation="eager", dtype=torch.float32,
+                                                             use_safetensors=True, trust_remote_code=False, **kwargs)
         processor = BlipImageProcessorPil.from_pretrained(ref.location, **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(ref.location, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=False, **kwargs)
         return model, processor, tokenizer
 
     try:

@@ -50,6 +50,20 @@ def test_a_trusted_site_runs_the_same_template(case: str, basic_site: Path, tmp_
     assert ("&lt;class &#39;" in home) if case == "subclasses" else ("&lt;module &#39;os&#39;" in home)
 
 
+def test_ci_can_keep_the_sandbox_whatever_the_settings_say(basic_site: Path, tmp_path: Path) -> None:
+    """A pull request can add 'templates: trusted' as easily as a template: --sandbox overrides it."""
+    expression, reason = ESCAPES["globals"]
+    write_home(basic_site.parent, expression)
+    with basic_site.open("a", encoding="utf-8") as settings:
+        settings.write("templates: trusted\n")
+    for command in ("check", "build"):
+        output = ["--output", str(tmp_path / "public"), "--no-search"] if command == "build" else []
+        result = run_cli(command, "--config", str(basic_site), "--sandbox", *output)
+        assert (result.exit_code, result.stderr) == (
+            1, f"layouts/home.html:3:0: unsafe template code ({reason}): {HINT} (rendering index.html)\n"
+               "1 problem found; nothing was written.\n"), command
+
+
 def render(site: Path, source: str, **context) -> str:
     project = load_project(site)
     (project.layouts_dir).mkdir(exist_ok=True)

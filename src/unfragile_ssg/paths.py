@@ -38,7 +38,12 @@ def link_fix(link: Path) -> str:
     except OSError:
         target = "?"
     what = "folder" if link.is_dir() else "file"
-    return f"symbolic link to '{target}', outside the site: {FIX.format(what=what)}"
+    leads_to = link.resolve()
+    if Path(os.path.normpath(link.parent.resolve() / target)) != leads_to:  # through other links
+        target += f"' (which leads to '{leads_to}')"
+    else:
+        target += "'"
+    return f"symbolic link to '{target}, outside the site: {FIX.format(what=what)}"
 
 
 def link_problem(link: Path, display: Callable[[Path], str]) -> Problem:

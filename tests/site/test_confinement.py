@@ -74,6 +74,13 @@ def make_sample_link(site: Path, tmp_path: Path) -> None:
     link(site / "content/media/photo.jpg", outside(tmp_path, "photo.jpg"))
 
 
+def make_chained_link(site: Path, tmp_path: Path) -> None:
+    """A link inside the site to another link, which leads out: the first is named."""
+    link(site / "hop.txt", outside(tmp_path, "hop.txt"))
+    link(site / "assets/first.txt", site / "hop.txt")
+
+
+
 CASES = {
     "entry file": (make_entry_link, "content/models/leak.md:0:0: symbolic link to '../../../outside/leak.md', outside the site: replace the link with the file itself"),
     "kind folder": (make_kind_folder_link, "content/models/alpha-captioner.md:23:16: compare_with names no entry: 'beta-prompts': use the slug (file name) of an entry\n"  # the prompt it names is not read
@@ -83,6 +90,7 @@ CASES = {
     "asset folder": (make_asset_folder_link, "assets/images:0:0: symbolic link to '../../outside/images', outside the site: replace the link with the folder itself"),
     "layout file": (make_layout_link, "layouts/home.html:0:0: symbolic link to '../../outside/home.html', outside the site: replace the link with the file itself"),
     "layouts folder": (make_layouts_link, "layouts:0:0: symbolic link to '../outside/layouts', outside the site: replace the link with the folder itself"),
+    "chained link": (make_chained_link, "assets/first.txt:0:0: symbolic link to '../hop.txt' (which leads to '{outside}/hop.txt'), outside the site: replace the link with the file itself"),
     "sample image": (make_sample_link, "content/models/gamma-writer.md:{line}:13: sample image '../media/photo.jpg': content/media/photo.jpg is a symbolic link to '../../../outside/photo.jpg', outside the site: replace the link with the file itself"),
 }
 
@@ -95,6 +103,7 @@ def test_a_link_out_of_the_site_is_an_error_and_nothing_is_published(case: str, 
     if "{line}" in expected:
         lines = (site / "content/models/gamma-writer.md").read_text("utf-8").splitlines()
         expected = expected.format(line=next(i for i, text in enumerate(lines, 1) if "photo.jpg" in text))
+    expected = expected.replace("{outside}", str((tmp_path / "outside").resolve()))
     for command in ("check", "build"):
         result = run_cli(command, "--config", str(basic_site), *(["--output", str(tmp_path / "public"), "--no-search"] if command == "build" else []))
         count = expected.count("\n") + 1
@@ -129,3 +138,46 @@ def test_a_template_loaded_by_name_is_confined_too(basic_site: Path, tmp_path: P
     assert [str(p) for p in caught.value.problems] == [
         "layouts/late.html:0:0: symbolic link to '../../outside/late.html', outside the site: replace the link with the file itself"
     ]
+
+
+def test_a_link_loop_inside_the_site_ends(basic_site: Path, tmp_path: Path) -> None:
+    site = basic_site.parent
+    (site / "assets/icons").mkdir(parents=True)
+    (site / "assets/icons/mark.svg").write_text("<svg/>", "utf-8")
+    link(site / "assets/icons/again", site / "assets")
+    result = run_cli("build", "--config", str(basic_site), "--output", str(tmp_path / "public"), "--no-search")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "public/assets/icons/mark.svg").is_file()
+
+
+def test_a_fifo_is_not_read(basic_site: Path, tmp_path: Path) -> None:
+    """A named pipe would block the build for ever: only regular files are entries or assets."""
+    site = basic_site.parent
+    os.mkfifo(site / "content/models/pipe.md")
+    (site / "assets").mkdir()
+    os.mkfifo(site / "assets/pipe.css")
+    result = run_cli("build", "--config", str(basic_site), "--output", str(tmp_path / "public"), "--no-search")
+    assert result.exit_code == 0, result.stderr
+    assert not (tmp_path / "public/models/pipe").exists()
+
+
+def test_a_published_caption_image_from_outside_the_site(tmp_path: Path) -> None:
+    """The caption store's photographs are copied into the output as they are."""
+    from tests.conftest import ROOT
+
+    site = tmp_path / "site"
+    for name in ("content", "captions", "shapes/model"):
+        shutil.copytree(ROOT / name, site / name)
+    shutil.copy(ROOT / "unfragile.yaml", site / "unfragile.yaml")
+    first = run_cli("build", "--config", str(site / "unfragile.yaml"), "--output", str(tmp_path / "public"), "--no-search", "--no-captions")
+    assert first.exit_code == 0, first.stderr
+    published = sorted((tmp_path / "public/captions/images").iterdir())[0].name
+    image = site / "captions/images" / published
+    shutil.move(image, outside(tmp_path, "x").parent / published)
+    link(image, tmp_path / "outside" / published)
+    shutil.rmtree(tmp_path / "public")
+    result = run_cli("build", "--config", str(site / "unfragile.yaml"), "--output", str(tmp_path / "public"), "--no-search", "--no-captions")
+    assert (result.exit_code, result.stderr.splitlines()[-2:]) == (1, [
+        f"captions/images/{published}:0:0: symbolic link to '../../../outside/{published}', outside the site: replace the link with the file itself",
+        "1 problem found; nothing was written."])
+    assert not (tmp_path / "public").exists()

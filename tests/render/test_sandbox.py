@@ -112,3 +112,24 @@ def test_a_syntax_error_names_the_template_line(basic_site: Path, tmp_path: Path
         1, "layouts/compare.html:3:0: template error: TemplateSyntaxError: Expected an expression, got 'end of statement block' "
            "(rendering compare/alpha-captioner-vs-beta-prompts/index.html)\n"
            "1 problem found; nothing was written.\n")
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("{{ '{0.__class__.__mro__}'.format('') }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ("{{ ''|attr('__class__') }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ("{{ '%s' % ''.__class__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ("{{ self._TemplateReference__context }}", "access to attribute '_TemplateReference__context' of 'TemplateReference' object is unsafe"),
+    ("{{ url.__globals__ }}", "access to attribute '__globals__' of 'method' object is unsafe"),
+    ("{{ lipsum.__globals__ }}", "access to attribute '__globals__' of 'function' object is unsafe"),
+    ("{{ site.__class__ }}", "access to attribute '__class__' of 'Settings' object is unsafe"),
+])
+def test_other_ways_out_are_closed(basic_site: Path, source: str, reason: str) -> None:
+    with pytest.raises(SiteError) as caught:
+        render(basic_site, source)
+    assert str(caught.value) == f"layouts/probe.html:1:0: unsafe template code ({reason}): {HINT}"
+
+
+def test_an_include_cannot_climb_out_of_the_template_folders(basic_site: Path) -> None:
+    with pytest.raises(SiteError) as caught:
+        render(basic_site, "{% include '../../../../etc/passwd' %}")
+    assert str(caught.value) == "layouts/probe.html:1:0: template error: TemplateNotFound: ../../../../etc/passwd"

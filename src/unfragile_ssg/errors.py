@@ -73,8 +73,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 INVISIBLE = "\u200b\u200c\u200d\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
 # In messages they are escaped, as is what a terminal obeys: C0 and C1 controls (escape
 # sequences start with \x1b or \x9b) and DEL,
-# and the marks and separators that move or break a line (left-to-right mark, line separator)
-_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\u061c\u200e\u200f\u2028\u2029]")
+# the marks and separators that move or break a line (left-to-right mark, line separator), and
+# the lone surrogates that stand for the bytes of a file name that is not UTF-8
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\u061c\u200e\u200f\u2028\u2029\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -85,7 +86,7 @@ def printable(text: str) -> str:
 
 _CONTROL_NAMES = {"\x00": "NULL", "\x07": "BELL", "\x08": "BACKSPACE", "\t": "TAB", "\n": "LINE FEED",
                   "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE", "\x9b": "CONTROL SEQUENCE INTRODUCER"}
-_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
+_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}\u2028\u2029]")
 
 
 def invisible_character(text: str) -> str | None:

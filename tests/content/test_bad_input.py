@@ -3,6 +3,7 @@ each, never a traceback, and an exit code that agrees with the words."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -129,3 +130,18 @@ def test_new_refuses_a_slug_over_the_limit(basic_site: Path) -> None:
     result = run_cli("new", "--config", str(basic_site), "model", "c" * 101)
     assert (result.exit_code, result.stderr) == (1, f"{'c' * 20}...:0:0: the slug is 101 characters; the limit is 100: choose a shorter one\n{DONE}")
     assert not list((basic_site.parent / "content/models").glob("ccc*"))
+
+
+def test_a_file_name_that_is_not_utf8(basic_site: Path) -> None:
+    folder = os.fsencode(basic_site.parent / "content/models")
+    with open(folder + b"/bad\xff.md", "w", encoding="utf-8") as handle:
+        handle.write("---\ntitle: T\n---\n")
+    for output_format, stream, line in (
+        ("text", "stderr", "content/models/bad\\udcff.md:0:0: file name 'bad\\udcff.md' is not a valid slug: "
+                           "rename it with lower-case letters, digits and dashes"),
+        ("github", "stdout", "::error file=content/models/bad\\udcff.md,line=1,col=1::file name 'bad\\udcff.md' is not a valid slug: "
+                             "rename it with lower-case letters, digits and dashes"),
+    ):
+        result = check(basic_site, "--format", output_format)
+        assert result.exit_code == 1
+        assert getattr(result, stream).splitlines()[0] == line

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import Problem, SiteError, display_path, invisible_character
+from .paths import link_problem
 from .yamldoc import YamlProblem, load_with_positions
 from .validation import validate_model
 
@@ -309,6 +310,8 @@ def load_project(config_path: str | Path = "unfragile.yaml") -> Project:
     shown = path.name
     if not path.is_file():
         raise SiteError(Problem(str(config_path), 0, 0, "settings file not found: run from the site's root or pass --config FILE"))
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise SiteError(link_problem(path, lambda link: link.name))
     raw = path.read_bytes()
     if len(raw) > MAX_SETTINGS_BYTES:
         raise SiteError(Problem(shown, 1, 1, f"settings file is larger than {MAX_SETTINGS_BYTES} bytes"))

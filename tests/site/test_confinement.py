@@ -181,3 +181,13 @@ def test_a_published_caption_image_from_outside_the_site(tmp_path: Path) -> None
         f"captions/images/{published}:0:0: symbolic link to '../../../outside/{published}', outside the site: replace the link with the file itself",
         "1 problem found; nothing was written."])
     assert not (tmp_path / "public").exists()
+
+
+def test_the_settings_file_itself(basic_site: Path, tmp_path: Path) -> None:
+    """Errors quote what they read: a settings file linked to a secret would print it."""
+    secret = outside(tmp_path, "credentials", "[default]\naws_secret_access_key = abc123\n")
+    basic_site.unlink()
+    link(basic_site, secret)
+    result = run_cli("check", "--config", str(basic_site))
+    assert (result.exit_code, result.stderr) == (1, "unfragile.yaml:0:0: symbolic link to '../outside/credentials', outside the site: "
+                                                    "replace the link with the file itself\n1 problem found; nothing was written.\n")

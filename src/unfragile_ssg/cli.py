@@ -39,6 +39,17 @@ def report(problems: list[Problem], output_format: str = "text") -> None:
         click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was written.", err=True)
 
 
+def _sandboxed(project: Project, sandbox: bool) -> Project:
+    """The project with its templates in the sandbox whatever unfragile.yaml says: a pull request
+    can change the settings as easily as the templates."""
+    if not sandbox or project.settings.templates == "sandboxed":
+        return project
+    return Project(settings=project.settings.model_copy(update={"templates": "sandboxed"}), config_path=project.config_path)
+
+
+SANDBOX_HELP = "Render layouts/ in the sandbox even if unfragile.yaml says 'templates: trusted' (for CI on pull requests)."
+
+
 def _with_base_url(project: Project, base_url: str | None) -> Project:
     if not base_url:
         return project
@@ -62,11 +73,12 @@ def main() -> None:
 @click.option("--no-search", is_flag=True, help="Skip the search index.")
 @click.option("--external", is_flag=True, help="Also check external links (needs network).")
 @click.option("--verbose", "-v", is_flag=True, help="Print the time of each stage.")
-def build(project: Project, output, strict, jobs, base_url, no_captions, no_search, external, verbose) -> None:
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
+def build(project: Project, output, strict, jobs, base_url, no_captions, no_search, external, verbose, sandbox) -> None:
     """Build the site into the output folder, replacing it only if the build succeeds."""
     from .site.build import BuildOptions, build_site
 
-    project = _with_base_url(project, base_url)
+    project = _sandboxed(_with_base_url(project, base_url), sandbox)
     options = BuildOptions(output=output, strict=strict, jobs=jobs, captions=not no_captions,
                            search=not no_search, external_links=external, progress=sys.stderr.isatty())
     result = build_site(project, options)
@@ -87,10 +99,12 @@ def build(project: Project, output, strict, jobs, base_url, no_captions, no_sear
               help="'github' prints GitHub Actions annotations for pull requests.")
 @click.option("--strict", is_flag=True, help="Treat warnings (broken links, missing captions) as errors.")
 @click.option("--external", is_flag=True, help="Also check external links (needs network).")
-def check(project: Project, output_format, strict, external) -> None:
+@click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
+def check(project: Project, output_format, strict, external, sandbox) -> None:
     """Validate the content and check every link, writing nothing."""
     from .site.build import BuildOptions, check_site
 
+    project = _sandboxed(project, sandbox)
     result = check_site(project, BuildOptions(strict=strict, external_links=external))
     report(result.warnings, output_format)
     if output_format == "text":
@@ -121,16 +135,16 @@ def init(directory: Path, force: bool) -> None:
 @click.argument("slug")
 def new(project: Project, kind: str, slug: str) -> None:
     """Write a commented skeleton entry: unfragile new model my-model."""
-    import re
-
-    from .config import SLUG
+    from .config import is_slug, slug_length_error
     from .content.skeleton import skeleton
 
     kinds = project.settings.kinds
     folder = next((k for k, s in kinds.items() if kind in (k, s.label.lower(), k.rstrip("s"))), None)
     if folder is None:
         raise SiteError(Problem(project.display(project.config_path), 0, 0, f"unknown kind '{kind}': use one of {', '.join(kinds)}"))
-    if not re.match(SLUG, slug):
+    if slug_length_error(slug):
+        raise SiteError(Problem(slug[:20] + "...", 0, 0, f"the slug {slug_length_error(slug)}: choose a shorter one"))
+    if not is_slug(slug):
         raise SiteError(Problem(slug, 0, 0, "a slug is lower-case letters, digits and dashes, e.g. my-model"))
     target = project.content_dir / folder / f"{slug}.md"
     if target.exists():

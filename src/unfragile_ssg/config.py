@@ -6,29 +6,51 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .errors import Problem, SiteError, did_you_mean, display_path
+from .errors import Problem, SiteError, did_you_mean, display_path, invisible_character
+from .paths import link_problem
 from .yamldoc import YamlProblem, load_with_positions
 from .validation import validate_model
 
 SLUG = r"^[a-z0-9]+(?:[-._][a-z0-9]+)*$"
+MAX_SLUG = 100  # characters: two slugs and "-vs-" make a comparison page's folder, within the 255 a file name may have
 MAX_SETTINGS_BYTES = 1_000_000
+
+
+def is_slug(value: str) -> bool:
+    """The whole of ``value`` is a slug (``re.match`` with ``$`` would let a final newline pass)."""
+    return re.fullmatch(SLUG, value) is not None
+
+
+def slug_length_error(value: str) -> str | None:
+    return f"is {len(value)} characters; the limit is {MAX_SLUG}" if len(value) > MAX_SLUG else None
+
+
+def visible_name(value: str) -> str:
+    """A validator for text shown as a name: no character that hides or reorders what it shows."""
+    found = invisible_character(value)
+    if found:
+        raise ValueError(f"{found}: remove it")
+    return value
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Name = Annotated[str, AfterValidator(visible_name)]
+
+
 class KindSettings(Strict):
     """One kind of entry; its folder under ``content/`` is the key in ``kinds``."""
 
-    label: str = Field(description="Singular name shown in tables, e.g. 'Model'.")
-    plural: str = Field(description="Plural name for headings and navigation, e.g. 'Models'.")
+    label: Name = Field(description="Singular name shown in tables, e.g. 'Model'.")
+    plural: Name = Field(description="Plural name for headings and navigation, e.g. 'Models'.")
     schema_org: str = Field("CreativeWork", description="schema.org type for structured data.")
 
     @property
@@ -39,7 +61,7 @@ class KindSettings(Strict):
 
 
 class TaskSettings(Strict):
-    label: str
+    label: Name
     description: str = ""
 
 
@@ -51,7 +73,7 @@ class RepositorySettings(Strict):
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+        if not re.fullmatch(r"https?://[^/\s]+(?:/\S*)?", value):
             raise ValueError("must be an http(s) URL such as https://github.com/org/catalog")
         return value.rstrip("/")
 
@@ -237,6 +259,14 @@ class CaptionSettings(Strict):
     colormap: Literal["viridis", "inferno"] = Field("viridis", description="Perceptually uniform colormap of the heatmaps.")
     store: str = Field("captions", description="Folder of the caption store, relative to the site.")
 
+    @field_validator("store")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith(("/", "~")) or ":" in parts[0] or ".." in parts:
+            raise ValueError(f"'{value}' must be a folder inside the site, relative to unfragile.yaml (e.g. captions)")
+        return value
+
     @model_validator(mode="after")
     def _token_range(self) -> "CaptionSettings":
         if self.min_new_tokens > self.max_new_tokens:
@@ -245,7 +275,7 @@ class CaptionSettings(Strict):
 
 
 class Settings(Strict):
-    title: str = "Unfragile"
+    title: Name = "Unfragile"
     tagline: str = ""
     description: str = ""
     base_url: str = Field("http://localhost:8000/", description="Absolute URL the site is served from.")
@@ -263,6 +293,10 @@ class Settings(Strict):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     captions: CaptionSettings = Field(default_factory=CaptionSettings)
+    templates: Literal["sandboxed", "trusted"] = Field(
+        "sandboxed",
+        description="sandboxed: layouts/ and the theme render in Jinja's sandbox (templates arrive by pull request "
+        "like content); trusted: without it, for a site whose owner reviews every template change.")
 
     @field_validator("base_url")
     @classmethod
@@ -277,7 +311,10 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _names(self) -> "Settings":
         for name in list(self.kinds) + list(self.tasks):
-            if not re.match(SLUG, name):
+            too_long = slug_length_error(name)
+            if too_long:
+                raise ValueError(f"'{name[:20]}...' {too_long}")
+            if not is_slug(name):
                 raise ValueError(f"'{name}' must be lower-case letters, digits and dashes")
         return self
 
@@ -367,6 +404,8 @@ def load_project(config_path: str | Path = "unfragile.yaml") -> Project:
     shown = path.name
     if not path.is_file():
         raise SiteError(Problem(str(config_path), 0, 0, "settings file not found: run from the site's root or pass --config FILE"))
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise SiteError(link_problem(path, lambda link: link.name))
     raw = path.read_bytes()
     if len(raw) > MAX_SETTINGS_BYTES:
         raise SiteError(Problem(shown, 1, 1, f"settings file is larger than {MAX_SETTINGS_BYTES} bytes"))

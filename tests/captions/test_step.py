@@ -285,5 +285,5 @@ def test_captioner_outside_the_site_is_refused(make_site, tiny_model, tmp_path):
     (project.root / "weights").symlink_to(tiny_model.parent, target_is_directory=True)
     entry_file = project.content_dir / "models" / "escaper.md"
     entry_file.write_text(entry_file.read_text("utf-8").replace("samples:", f"captioner: weights/{tiny_model.name}\nsamples:", 1), "utf-8")
-    with pytest.raises(AssertionError, match=r"escaper.md:9:12: captioner 'weights/.*' leads outside the site"):
+    with pytest.raises(AssertionError, match=r"escaper.md:9:12: captioner 'weights/.*': weights is a symbolic link to '.*', outside the site: replace the link with the folder itself"):
         load_site(project.config_path)

@@ -62,7 +62,7 @@ def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Pa
     if candidate.is_dir():
         digest = folder_digest(candidate, hash_cache)
         return ModelRef(spec, "local", str(candidate), f"local:sha256:{digest}", f"{spec} (local folder, weights sha256 {digest[:12]})")
-    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1) or not HUB_ID.match(spec)
+    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1) or not HUB_ID.fullmatch(spec)
     if looks_like_path:
         known = (remembered or {}).get(spec)
         if known:
@@ -330,9 +330,12 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         kwargs: dict[str, Any] = {}
         if ref.kind == "hub":
             kwargs = {"revision": ref.identity.rsplit("@", 1)[1], "local_files_only": local_only}
-        model = BlipForConditionalGeneration.from_pretrained(ref.location, attn_implementation="eager", dtype=torch.float32, **kwargs)
+        # a model folder can arrive by pull request: weights only as safetensors (a pickled
+        # .bin runs code when loaded), and never the Python files a folder may carry
+        model = BlipForConditionalGeneration.from_pretrained(ref.location, attn_implementation="eager", dtype=torch.float32,
+                                                             use_safetensors=True, trust_remote_code=False, **kwargs)
         processor = BlipImageProcessorPil.from_pretrained(ref.location, **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(ref.location, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=False, **kwargs)
         return model, processor, tokenizer
 
     try:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..config import SLUG, Project
-from ..errors import Problem, did_you_mean
+from ..config import Project, is_slug, slug_length_error
+from ..errors import Problem, did_you_mean, invisible_character
+from ..paths import outside_site
 from ..yamldoc import Positions, YamlProblem, load_with_positions
 
 ENTRY_SUFFIXES = (".md", ".yaml", ".yml")
@@ -44,10 +45,17 @@ def entry_files(project: Project) -> tuple[list[EntryFile], list[Problem]]:
     files: list[EntryFile] = []
     problems: list[Problem] = []
     content = project.content_dir
+    leaving = outside_site(content, project.root, project.display)
+    if leaving is not None:
+        return [], [leaving]
     if not content.is_dir():
         return [], [Problem(project.display(content), 0, 0, "content folder not found: create content/<kind>/ with entries")]
     kinds = project.settings.kinds
     for folder in sorted(p for p in content.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        leaving = outside_site(folder, project.root, project.display) if folder.is_symlink() else None
+        if leaving is not None:
+            problems.append(leaving)
+            continue
         if folder.name not in kinds:
             if any(f.suffix in ENTRY_SUFFIXES for f in folder.iterdir() if f.is_file()):
                 hint = did_you_mean(folder.name, kinds)
@@ -61,9 +69,19 @@ def entry_files(project: Project) -> tuple[list[EntryFile], list[Problem]]:
             continue
         # names, not paths, sorted and listed with the kind of file the folder says it is: at
         # 10,000 entries, Path objects and their comparisons took a tenth of a second
+        # a link is rare, and only a link can lead out: only links are resolved
         with os.scandir(folder) as found:
-            names = sorted(f.name for f in found if f.is_file() and not f.name.startswith(".")
-                           and os.path.splitext(f.name)[1] in ENTRY_SUFFIXES)
+            names, links = [], []
+            for f in found:
+                if f.is_file() and not f.name.startswith(".") and os.path.splitext(f.name)[1] in ENTRY_SUFFIXES:
+                    (links if f.is_symlink() else names).append(f.name)
+        for name in links:
+            leaving = outside_site(folder / name, project.root, project.display)
+            if leaving is None:
+                names.append(name)
+            else:
+                problems.append(leaving)
+        names.sort()
         shown = project.display(folder)
         files += [EntryFile(folder.name, folder / name, f"{shown}/{name}") for name in names]
     return files, problems
@@ -100,14 +118,20 @@ def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None
     """Parse one entry file (its bytes, if already read); a problem instead when it can't be."""
     shown = project.display(path)
     slug = path.stem
-    if not re.match(SLUG, slug):
+    if slug_length_error(slug):
+        return None, Problem(shown, 0, 0, f"the slug (the file name without '{path.suffix}') {slug_length_error(slug)}: rename the file")
+    if not is_slug(slug):
+        found = invisible_character(slug)
+        if found:
+            return None, Problem(shown, 0, 0, f"the file name {found}: rename it with lower-case letters, digits and dashes")
         return None, Problem(shown, 0, 0, f"file name '{path.name}' is not a valid slug: rename it with lower-case letters, digits and dashes")
+    size = len(raw) if raw is not None else path.stat().st_size  # a huge file is not read to learn that it is
+    if size > MAX_ENTRY_BYTES:
+        return None, Problem(shown, 1, 1, f"the file is {size} bytes, more than the limit of {MAX_ENTRY_BYTES}: shorten it")
     if raw is None:
         raw = path.read_bytes()
     if not raw.strip():
         return None, Problem(shown, 1, 1, "the file is empty: fill in the fields (unfragile new " + kind.rstrip("s") + f" {slug} writes a skeleton)")
-    if len(raw) > MAX_ENTRY_BYTES:
-        return None, Problem(shown, 1, 1, f"the file is {len(raw)} bytes, more than the limit of {MAX_ENTRY_BYTES}: shorten it")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

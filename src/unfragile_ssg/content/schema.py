@@ -12,33 +12,37 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ..config import SLUG
+from ..config import MAX_SLUG, SLUG, is_slug, visible_name
+from ..errors import invisible_character
 
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
+# no space, no quote or bracket that would end an attribute, no control or invisible character
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][^\s<>\"\x00-\x1f\x7f-\x9f\u200b-\u200d\u202a-\u202e\u2060\u2066-\u2069\ufeff]*)?$")
 
 
 def _check_url(value: str) -> str:
-    if not _URL.match(value):
+    if not _URL.fullmatch(value):
         raise ValueError(f"'{value}' is not a web address: write it as https://host/path")
     return value
 
 
 def _check_slug(value: str) -> str:
-    if not re.match(SLUG, value):
-        raise ValueError(f"'{value}' is not a slug: use lower-case letters, digits and dashes")
+    if not is_slug(value):
+        found = invisible_character(value)
+        raise ValueError(f"'{value}' {found}: remove it" if found else f"'{value}' is not a slug: use lower-case letters, digits and dashes")
     return value
 
 
 Url = Annotated[str, Field(max_length=2000, json_schema_extra={"format": "uri", "pattern": _URL.pattern}), AfterValidator(_check_url)]
-Slug = Annotated[str, Field(max_length=100, pattern=SLUG), AfterValidator(_check_slug)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, Field(max_length=MAX_SLUG, json_schema_extra={"pattern": SLUG}), AfterValidator(_check_slug)]
+# one line of text shown as a name (a title, a publisher, a capability): nothing invisible in it
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(visible_name)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 # Relative path components or a hub id ("owner/name"): no absolute paths, no "..", no spaces.
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
 
 
 def _check_model_name(value: str) -> str:
-    if not re.match(MODEL_NAME, value) or ".." in value:
+    if not re.fullmatch(MODEL_NAME, value) or ".." in value:
         raise ValueError(f"'{value}' is not a model folder or hub id: write a folder relative to the site root "
                          "(e.g. 'shapes/model') or a hub id (e.g. 'Salesforce/blip-image-captioning-base')")
     return value
@@ -127,7 +131,7 @@ class EntryHead(Strict):
     read. The capabilities are most of what an entry weighs (``content.validate.Fields``)."""
 
     title: Line
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = Field(
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(visible_name)] = Field(
         description="One sentence, used in cards and the meta description."
     )
     publisher: Line

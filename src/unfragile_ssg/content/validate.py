@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 import zlib
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ..config import Project
 from ..errors import Problem, did_you_mean
+from ..paths import leaving_link, link_fix
 from ..validation import validate_model
 from ..yamldoc import Positions
 from .load import RawEntry, position_in
@@ -176,8 +178,12 @@ def _check_samples(project: Project, raw: RawEntry, fields: EntryHead) -> tuple[
         return (), problems
     content = project.content_dir.resolve()
     for i, sample in enumerate(fields.samples):
-        target = (raw.path.parent / sample.image).resolve()
-        if not target.is_relative_to(content):
+        named = Path(os.path.normpath(raw.path.parent / sample.image))
+        target = named.resolve()
+        link = leaving_link(named, project.root) if named.is_relative_to(project.content_dir) else None
+        if link is not None:
+            message = f"sample image '{sample.image}': {project.display(link)} is a {link_fix(link)}"
+        elif not target.is_relative_to(content):
             message = f"sample image '{sample.image}' is outside content/: keep sample images inside the content folder"
         elif target.suffix.lower() not in IMAGE_SUFFIXES:
             message = f"sample image '{sample.image}' is not a {', '.join(IMAGE_SUFFIXES)} file"
@@ -194,9 +200,8 @@ def _check_captioner(project: Project, raw: RawEntry, fields: EntryHead) -> list
     """A captioner folder must stay inside the site (a symbolic link could point anywhere)."""
     if fields.captioner is None:
         return []
-    root = project.root.resolve()
-    target = (root / fields.captioner).resolve()
-    if (root / fields.captioner).exists() and not target.is_relative_to(root):
-        where = _at(project, raw, ("captioner",))
-        return [Problem(raw.display, *where, f"captioner '{fields.captioner}' leads outside the site: keep model folders inside it")]
-    return []
+    link = leaving_link(project.root / fields.captioner, project.root)
+    if link is None:
+        return []
+    where = _at(project, raw, ("captioner",))
+    return [Problem(raw.display, *where, f"captioner '{fields.captioner}': {project.display(link)} is a {link_fix(link)}")]

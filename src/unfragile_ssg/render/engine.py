@@ -1,28 +1,89 @@
-"""The Jinja2 environment: the site's ``layouts/`` first, then the built-in theme."""
+"""The Jinja2 environment: the site's ``layouts/`` first, then the built-in theme.
+
+Templates are code, and ``layouts/`` arrives by pull request like the content: by default
+they run in Jinja's sandbox (no underscore attributes, so no way from ``''.__class__`` to
+``os``; no file system), and a site whose owner trusts every template says so with
+``templates: trusted`` in unfragile.yaml.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+import traceback
+from pathlib import Path, PurePath
+from typing import Any
 
 from markupsafe import Markup
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ..config import Project
+from ..errors import Problem, SiteError
 from ..pages.urls import Linker
+from ..paths import outside_site, site_files
 from .markdown import render_inline
 from .assets import Asset
 
 THEME_LAYOUTS = Path(__file__).resolve().parent.parent / "theme" / "layouts"
+MAX_REPEATED = 1_000_000  # items or characters a template's '*' may make
+MAX_EXPONENT = 1_000
+TRUST_HINT = "templates run in a sandbox: remove it, or set 'templates: trusted' in unfragile.yaml if you trust every template in layouts/"
 
 
 def template_folders(project: Project) -> list[Path]:
     return [folder for folder in (project.layouts_dir, THEME_LAYOUTS) if folder.is_dir()]
 
 
+def layout_problems(project: Project) -> list[Problem]:
+    """Symbolic links in ``layouts/`` (or the folder itself) that lead outside the site."""
+    return site_files(project.layouts_dir, project.root, project.display)[1]
+
+
+class SiteSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, without the file system (entries hold the paths of their sample
+    images, and a path's methods read and write files) and without the one-line ways to
+    exhaust memory (``'x' * 10**12``)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return not isinstance(obj, PurePath) and super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_REPEATED:
+                    raise SecurityError(f"repetition would make {len(sequence) * times:,} items, more than {MAX_REPEATED:,}")
+        return super().call_binop(context, operator, left, right)
+
+
+class ConfinedLoader(FileSystemLoader):
+    """A folder of templates whose symbolic links must stay inside the site."""
+
+    def __init__(self, folder: Path, project: Project | None):
+        super().__init__(str(folder))
+        self.folder = folder
+        self.project = project
+
+    def get_source(self, environment, template):
+        if self.project is not None:
+            problem = outside_site(self.folder.joinpath(*split_template_path(template)), self.project.root, self.project.display)
+            if problem is not None:
+                raise SiteError(problem)
+        return super().get_source(environment, template)
+
+
 def make_environment(project: Project, linker: Linker, assets: dict[str, Asset]) -> Environment:
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in template_folders(project)]),
+    problems = layout_problems(project)
+    if problems:
+        raise SiteError(problems)
+    loaders = [ConfinedLoader(folder, project if folder == project.layouts_dir else None) for folder in template_folders(project)]
+    kind = Environment if project.settings.templates == "trusted" else SiteSandbox
+    env = kind(
+        loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -45,6 +106,41 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
     return env
 
 
+def render_template(env: Environment, name: str, context: dict[str, Any], project: Project) -> str:
+    """``name`` rendered with ``context``; a failure is a SiteError at the template's line."""
+    try:
+        return env.get_template(name).render(context)
+    except SiteError:
+        raise
+    except Exception as error:  # a template can raise anything; none of it is a traceback for the user
+        raise SiteError(template_problem(error, name, project)) from None
+
+
+def template_problem(error: Exception, name: str, project: Project) -> Problem:
+    """Where in which template ``error`` happened (the innermost template line), and the fix."""
+    where, line = None, 0
+    if isinstance(error, TemplateSyntaxError) and error.filename:
+        where, line = Path(error.filename), error.lineno or 0
+    else:
+        folders = template_folders(project)
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            path = Path(frame.filename)
+            if any(path.is_relative_to(folder) for folder in folders):
+                where, line = path, frame.lineno or 0
+                break
+    shown = _template_display(where, project) if where is not None else f"template {name}"
+    if isinstance(error, SecurityError):
+        return Problem(shown, line, 0, f"unsafe template code ({str(error).rstrip('.')}): {TRUST_HINT}")
+    reason = " ".join(str(error).split())[:500]
+    return Problem(shown, line, 0, f"template error: {type(error).__name__}: {reason}")
+
+
+def _template_display(path: Path, project: Project) -> str:
+    if path.is_relative_to(THEME_LAYOUTS):
+        return f"(theme) {path.relative_to(THEME_LAYOUTS).as_posix()}"
+    return project.display(path)
+
+
 def format_score(value: float | None) -> str:
     return "insufficient data" if value is None else f"{value:.0f}"
 
@@ -53,8 +149,7 @@ def folder_digest(folders: list[Path]) -> str:
     """A fingerprint of every file in the folders: changes when any template changes."""
     hasher = hashlib.blake2b(digest_size=16)
     for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                hasher.update(path.relative_to(folder).as_posix().encode())
-                hasher.update(path.read_bytes())
+        for path in site_files(folder, folder.parent, str)[0]:
+            hasher.update(path.relative_to(folder).as_posix().encode())
+            hasher.update(path.read_bytes())
     return hasher.hexdigest()

@@ -21,13 +21,14 @@ from ..content.load import EntryFile, entry_files, read_entry
 from ..content.validate import Entry, check_schema, validate_entries, without_text
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
+from ..paths import outside_site
 from ..pages.plan import PlannedPage, plan_site
 from ..pages.urls import Linker
 from ..post.links import packed_links
 from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
-from ..render.engine import folder_digest, make_environment, template_folders
+from ..render.engine import folder_digest, layout_problems, make_environment, render_template, template_folders
 from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, render_pages
 
@@ -212,7 +213,12 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
 
     with timer.stage("plan"):
         linker = Linker(project.settings.base_path, project.settings.base_url)
-        assets = collect_assets(project.assets_dir)
+        assets, problems = collect_assets(project)
+        problems += layout_problems(project)
+        # the caption store's files are published as they are: none may come from outside the site
+        problems += [p for p in (outside_site(source, project.root, project.display) for source in caption_files.values()) if p]
+        if problems:
+            raise SiteError(problems)
         dates = git_dates(project.root)
         # what a page shows beyond its entry file: its samples' captions, its "last updated" date
         shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
@@ -231,7 +237,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
             def render(page: PlannedPage) -> bytes:
-                return env.get_template(page.template).render(context.build(page)).encode("utf-8")
+                return render_template(env, page.template, context.build(page), project).encode("utf-8")
 
             # pages are read for the link check while their bytes are at hand, not read back later
             page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
@@ -247,7 +253,9 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
                 result.warnings.extend(post_process(post))
             finally:
                 result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
-        if options.strict and result.warnings:
+        # an error is an error whichever stage found it (an unreadable sample image): the words
+        # say "nothing was written", and the exit code must agree
+        if result.warnings and (options.strict or any(w.severity == "error" for w in result.warnings)):
             raise SiteError(result.warnings)
         staging.commit(pages)
     result.seconds = time.perf_counter() - started

@@ -11,6 +11,7 @@ cost a full copy, never a stale page.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -299,24 +300,35 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
     """Render and write pages, across ``jobs`` processes when there are enough of them.
     ``inspect`` reads each HTML page while its bytes are at hand; its results are returned."""
 
-    def render_one(page: PlannedPage) -> tuple[str, str | None, Any]:
+    def render_one(page: PlannedPage) -> tuple[str, list[Problem] | None, Any]:
         try:
             data = render(page)
+        except SiteError as error:  # a template's problem, at its line
+            return page.output, error.problems, None
         except Exception as error:  # reported per page; the build then fails as a whole
-            return page.output, _describe_failure(error), None
+            return page.output, [Problem(page.output, 0, 0, f"could not render: {_describe_failure(error)}")], None
         write_new(staging / page.output, data)
         return page.output, None, inspect(data) if inspect and page.output.endswith(".html") else None
 
     seen: dict[str, Any] = {}
-    failures = []
-    for output, failure, found in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD):
-        if failure:
-            failures.append((output, failure))
+    failing: dict[Problem, list[str]] = {}  # one line per problem, however many pages it breaks
+    for output, problems, found in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD):
+        if problems:
+            for problem in problems:
+                failing.setdefault(problem, []).append(output)
         elif found is not None:
             seen[output] = found
-    if failures:
-        raise SiteError([Problem(path, 0, 0, f"could not render: {message}") for path, message in sorted(failures)])
+    if failing:
+        raise SiteError([_on_pages(problem, outputs) for problem, outputs in failing.items()])
     return seen
+
+
+def _on_pages(problem: Problem, outputs: list[str]) -> Problem:
+    if problem.path in outputs:
+        return problem
+    first = min(outputs)
+    others = f" and {len(outputs) - 1} other page{'s' if len(outputs) > 2 else ''}" if len(outputs) > 1 else ""
+    return dataclasses.replace(problem, message=f"{problem.message} (rendering {first}{others})")
 
 
 def _describe_failure(error: Exception) -> str:

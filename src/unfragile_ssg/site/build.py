@@ -28,6 +28,7 @@ from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, make_environment, template_folders
+from .lock import output_lock
 from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, render_pages
 
@@ -197,12 +198,13 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     jobs = options.jobs or os.cpu_count() or 1
 
     cache_dir = options.cache_dir or project.cache_dir
-    staging = Staging(output, cache_dir)
-    try:
-        staging.prepare_in_background(enabled=jobs > 1)
-        return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
-    finally:
-        staging.close()
+    with output_lock(output, project.root, "unfragile build"):
+        staging = Staging(output, cache_dir)
+        try:
+            staging.prepare_in_background(enabled=jobs > 1)
+            return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
+        finally:
+            staging.close()
 
 
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,

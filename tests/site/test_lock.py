@@ -121,8 +121,7 @@ def test_the_lock_is_per_output_folder_and_shared_within_a_process(tmp_path: Pat
             capture_output=True, text=True, timeout=60)
         assert holder.stdout.strip().endswith(f"another build of {site} into {site / 'public'} is running: "
                                               f"PID {os.getpid()} (unfragile serve); wait for it or stop it")
-    assert lock_path(site / "public").read_text() == ""  # released: no holder named
-    assert not is_locked(site / "public")
+    assert not lock_path(site / "public").exists()  # released, and nothing left beside the output
 
 
 def test_a_holder_that_ended_leaving_its_workers_is_waited_for(tmp_path: Path, monkeypatch) -> None:
@@ -146,3 +145,34 @@ def test_a_holder_that_ended_leaving_its_workers_is_waited_for(tmp_path: Path, m
         worker.wait()
     with output_lock(output, output.parent, "unfragile build"):  # the worker gone, the lock is free
         assert is_locked(output)
+
+
+CONTENDER = """
+import sys, time
+from pathlib import Path
+from unfragile_ssg.errors import SiteError
+from unfragile_ssg.site.lock import output_lock
+output, log = Path(sys.argv[1]), Path(sys.argv[2])
+taken = 0
+while taken < 15:
+    try:
+        with output_lock(output, output.parent, "contender"):
+            with log.open("a") as handle:
+                handle.write("in\\n")
+                handle.flush()
+                time.sleep(0.002)
+                handle.write("out\\n")
+            taken += 1
+    except SiteError:
+        time.sleep(0.001)
+"""
+
+
+def test_the_lock_excludes_while_its_file_is_removed_and_made_again(tmp_path: Path) -> None:
+    """Each holder removes the lock file as it lets go; a process that was waiting on the
+    removed file must not think it holds the lock."""
+    output, log = tmp_path / "site" / "public", tmp_path / "log"
+    contenders = [subprocess.Popen([sys.executable, "-c", CONTENDER, str(output), str(log)]) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in contenders] == [0] * 4
+    assert log.read_text().split() == ["in", "out"] * 60  # never two holders at once
+    assert not lock_path(output).exists()

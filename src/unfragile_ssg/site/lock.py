@@ -4,8 +4,8 @@ A build replaces the output folder and reuses the folders beside it (``.public.s
 ``.public.previous``); two at once would take each other's files. The lock is an advisory
 ``flock`` on ``.public.lock`` beside the output, which names its holder (PID and command).
 The kernel releases it when the holder and every process it forked have ended, so a lock
-left by a killed build is simply taken by the next one; the file itself stays (removing
-it could let two builds lock two different files of that name).
+left by a killed build is simply taken by the next one. The holder removes the file before
+it lets go; a process that locked a file since removed (or replaced) tries again.
 """
 
 from __future__ import annotations
@@ -43,9 +43,8 @@ def output_lock(output: Path, site: Path, command: str) -> Iterator[None]:
             _held[path] -= 1
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = _acquire(path, output, site)
     try:
-        _acquire(descriptor, output, site)
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{os.getpid()}\n{command}\n".encode(), 0)
         _held[path] = 1
@@ -53,13 +52,35 @@ def output_lock(output: Path, site: Path, command: str) -> Iterator[None]:
             yield
         finally:
             del _held[path]
-            os.ftruncate(descriptor, 0)
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            path.unlink(missing_ok=True)  # while still locked: whoever waits on this file tries again
     finally:
-        os.close(descriptor)
+        os.close(descriptor)  # lets go of the lock
 
 
-def _acquire(descriptor: int, output: Path, site: Path) -> None:
+def _acquire(path: Path, output: Path, site: Path) -> int:
+    """A descriptor of the lock file at ``path``, locked by this process."""
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _wait_for_lock(descriptor, output, site)
+            if _same_file(descriptor, path):
+                return descriptor
+        except BaseException:
+            os.close(descriptor)
+            raise
+        os.close(descriptor)  # locked a file its holder removed as it let go: the lock is now another file's
+
+
+def _same_file(descriptor: int, path: Path) -> bool:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return (found.st_dev, found.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _wait_for_lock(descriptor: int, output: Path, site: Path) -> None:
     deadline = None
     while True:
         try:

@@ -16,7 +16,7 @@ import webbrowser
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 from urllib.parse import unquote
 
 import click
@@ -169,7 +169,7 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
         opened = _open(root, name)
         if opened is None:
             self._not_found(root, body)
-        elif opened == "folder":
+        elif opened is FOLDER:
             if _open(root, posixpath.join(name, "index.html")) is None:
                 self._not_found(root, body)
             else:
@@ -181,7 +181,7 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
 
     def _not_found(self, root: int | None, body: bool) -> None:
         page = _open(root, "404.html") if root is not None else None
-        if page is None or page == "folder":
+        if page is None or page is FOLDER:
             self.send_error(404)
             return
         with page as handle:
@@ -217,8 +217,11 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
             seen = state
 
 
-def _open(root: int, name: str):
-    """The file ``name`` of the tree ``root``, open for reading; "folder" for a folder; None
+FOLDER = object()
+
+
+def _open(root: int, name: str) -> BinaryIO | object | None:
+    """The file ``name`` of the tree ``root``, open for reading; FOLDER for a folder; None
     when there is neither."""
     try:
         descriptor = os.open(name, os.O_RDONLY, dir_fd=root)
@@ -226,7 +229,7 @@ def _open(root: int, name: str):
         return None
     if stat.S_ISDIR(os.fstat(descriptor).st_mode):
         os.close(descriptor)
-        return "folder"
+        return FOLDER
     return os.fdopen(descriptor, "rb")
 
 

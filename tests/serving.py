@@ -14,10 +14,10 @@ from pathlib import Path
 class ServeProcess:
     """``unfragile serve --port 0`` on a site; its output lines are read as they come."""
 
-    def __init__(self, site: Path, *args: str):
+    def __init__(self, site: Path, *args: str, env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "unfragile_ssg.cli", "serve", "--config", str(site), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []

@@ -271,3 +271,14 @@ def test_base_url_given_to_serve_holds_through_rebuilds(basic_site: Path, tmp_pa
         with pytest.raises(urllib.error.HTTPError) as outside:
             urllib.request.urlopen(serve.url.replace("/preview/", "/models/gamma-writer/"), timeout=10)
         assert outside.value.code == 404
+
+
+def test_open_opens_the_served_url_in_the_browser(basic_site: Path, tmp_path: Path) -> None:
+    opened = tmp_path / "opened"
+    opener = tmp_path / "browser"
+    opener.write_text(f'#!/bin/sh\necho "$1" > {opened}\n', "utf-8")
+    opener.chmod(0o755)
+    environment = os.environ | {"BROWSER": str(opener)}  # webbrowser runs $BROWSER with the URL
+    with ServeProcess(basic_site, "--no-search", "--open", "--host", "127.0.0.1", env=environment) as serve:
+        wait_for(lambda: opened.exists() and opened.read_text().strip())
+        assert opened.read_text().strip() == serve.url

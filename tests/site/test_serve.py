@@ -107,8 +107,18 @@ def test_pages_are_served_with_the_script_and_other_files_as_built(server: SiteS
     assert (status, headers["location"]) == (301, "/models/gamma-writer/?x=1")
 
 
+def test_a_folder_is_redirected_as_it_was_asked_for(server: SiteServer, tmp_path: Path) -> None:
+    (tmp_path / "ü").mkdir()
+    (tmp_path / "ü" / "index.html").write_text("<body>u</body>", "utf-8")
+    server.publish(tmp_path, "/")
+    status, headers, _ = get(server, "/%C3%BC")
+    assert (status, headers["location"]) == (301, "/%C3%BC/")
+    assert get(server, "/%C3%BC/")[0] == 200
+
+
 @pytest.mark.parametrize("path", ["/nope", "/models/nope/", "/assets/", "/assets", "/models/gamma-writer/index.html/x",
-                                  "/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/" + "a" * 5000])
+                                  "/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "///etc/passwd",
+                                  "/%2Fetc/passwd", "/" + "a" * 5000, "/%C3%BC/"])
 def test_missing_paths_and_folders_without_a_page_get_the_404_page(server: SiteServer, path: str) -> None:
     server.publish(BUILT, "/")
     status, _, body = get(server, path)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import click
 
@@ -140,7 +140,7 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
         base = self.server.base_path
         if not path.startswith(base):
             if path == "/" or path + "/" == base:
-                self._redirect(302, base)
+                self._redirect(302, quote(base))
             else:
                 with self.server.trees.current() as root:
                     self._not_found(root, body)
@@ -163,18 +163,20 @@ class SiteRequestHandler(BaseHTTPRequestHandler):
         return path
 
     def _send_file(self, root: int, path: str, relative: str, body: bool) -> None:
-        name = posixpath.normpath("/" + relative)[1:]  # ".." stops at the tree's root
+        # relative to the tree, always: ".." stops at its root, and no leading "/" (with which
+        # the name would be absolute and the tree ignored)
+        name = posixpath.normpath("/" + relative).lstrip("/")
         if not name or relative.endswith("/"):
             name = posixpath.join(name, "index.html")
         opened = _open(root, name)
         if opened is None:
             self._not_found(root, body)
         elif opened is FOLDER:
-            if _open(root, posixpath.join(name, "index.html")) is None:
-                self._not_found(root, body)
+            if _is_file(root, posixpath.join(name, "index.html")):
+                as_sent = self.path.split("?", 1)
+                self._redirect(301, as_sent[0] + "/" + ("?" + as_sent[1] if len(as_sent) > 1 else ""))
             else:
-                query = self.path[len(self.path.split("?", 1)[0]):]
-                self._redirect(301, path + "/" + query)
+                self._not_found(root, body)
         else:
             with opened as handle:
                 self._send(200, _content_type(name), handle.read(), body)
@@ -231,6 +233,13 @@ def _open(root: int, name: str) -> BinaryIO | object | None:
         os.close(descriptor)
         return FOLDER
     return os.fdopen(descriptor, "rb")
+
+
+def _is_file(root: int, name: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=root).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _content_type(name: str) -> str:

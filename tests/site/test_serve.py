@@ -126,7 +126,7 @@ def test_missing_paths_and_folders_without_a_page_get_the_404_page(server: SiteS
     assert body == with_tag(server, (BUILT / "404.html").read_bytes())
 
 
-@pytest.mark.parametrize("path", ["/%00", "/models/%00/", "/\x00", "/%ff%fe", "*", "http:"])
+@pytest.mark.parametrize("path", ["/%00", "/models/%00/", "/\x00", "/%ff%fe", "*", "http:", "/a b"])
 def test_a_nul_or_malformed_path_is_a_bad_request(server: SiteServer, path: str, capfd) -> None:
     server.publish(BUILT, "/")
     status, _, _ = get(server, path)

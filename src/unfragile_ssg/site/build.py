@@ -185,7 +185,8 @@ def site_key(project: Project, assets) -> str:
 
 
 def build_site(project: Project, options: BuildOptions) -> BuildResult:
-    with collector_paused():
+    output = (options.output or project.default_output()).absolute()
+    with output_lock(output, project.root, "unfragile build"), collector_paused():  # one build at a time
         return _build_site(project, options)
 
 
@@ -198,13 +199,12 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     jobs = options.jobs or os.cpu_count() or 1
 
     cache_dir = options.cache_dir or project.cache_dir
-    with output_lock(output, project.root, "unfragile build"):
-        staging = Staging(output, cache_dir)
-        try:
-            staging.prepare_in_background(enabled=jobs > 1)
-            return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
-        finally:
-            staging.close()
+    staging = Staging(output, cache_dir)
+    try:
+        staging.prepare_in_background(enabled=jobs > 1)
+        return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
+    finally:
+        staging.close()
 
 
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,

@@ -64,4 +64,4 @@ shapes-model: $(VENV)/.test-deps
 	$(PY) -m shapes.train --out shapes/model
 
 clean:
-	rm -rf public .public.previous .public.staging .unfragile-cache
+	rm -rf public .public.previous .public.staging .public.lock .unfragile-cache

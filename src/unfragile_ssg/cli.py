@@ -175,18 +175,26 @@ def schema(project: Project, settings: bool, output: Path | None) -> None:
 
 @main.command()
 @config_option
-@click.option("--port", default=8000, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, help="Port to listen on; 0 picks a free one.")
+@click.option("--bind", "--host", "bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets other machines of the network in.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in the default browser once it is built.")
+@click.option("--base-url", help="Override base_url: the site is served under its path, as a host would serve it.")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--no-watch", is_flag=True, help="Serve without rebuilding on changes.")
 @click.option("--no-search", is_flag=True,
               help="Skip the search index: Pagefind indexes the whole site again on every change, which is most "
                    "of a rebuild's time in a big catalog (55 s at 10,000 entries).")
-def serve(project: Project, port: int, host: str, output: Path | None, no_watch: bool, no_search: bool) -> None:
-    """Build, serve on localhost, and rebuild when content, layouts or assets change."""
+def serve(project: Project, port: int, bind: str, open_browser: bool, base_url: str | None, output: Path | None,
+          no_watch: bool, no_search: bool) -> None:
+    """Build, serve on localhost, rebuild when content, layouts or assets change, and reload the browser."""
     from .site.serve import serve_site
 
-    serve_site(project, host=host, port=port, output=output, watch=not no_watch, search=not no_search)
+    def load() -> Project:  # before each rebuild: the settings may have changed
+        return _with_base_url(load_project(project.config_path), base_url)
+
+    serve_site(load, bind=bind, port=port, output=output, watch=not no_watch, search=not no_search,
+               open_browser=open_browser)
 
 
 @main.command()

@@ -56,7 +56,7 @@ def test_settings_and_entries_are_commented_and_pin_this_version(tmp_path: Path)
         text = files[entry].decode()
         assert "example" in text.lower() and "signals: {}" in text  # no invented evidence
     ignored = files[".gitignore"].decode().split()
-    assert {"public/", ".unfragile-cache/", ".public.previous/", ".public.staging/"} <= set(ignored)
+    assert {"public/", ".unfragile-cache/", ".public.previous/", ".public.staging/", ".public.lock"} <= set(ignored)
     guide = files["EDITING.md"].decode()
     for step in ("unfragile new model", "unfragile check", "pull request", "unfragile serve"):
         assert step in guide

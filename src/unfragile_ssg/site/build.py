@@ -29,6 +29,7 @@ from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, layout_problems, make_environment, render_template, template_folders
+from .lock import output_lock
 from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, render_pages
 
@@ -185,7 +186,8 @@ def site_key(project: Project, assets) -> str:
 
 
 def build_site(project: Project, options: BuildOptions) -> BuildResult:
-    with collector_paused():
+    output = (options.output or project.default_output()).absolute()
+    with output_lock(output, project.root, "unfragile build"), collector_paused():  # one build at a time
         return _build_site(project, options)
 
 

@@ -85,7 +85,7 @@ def test_this_repository_runs_the_steps_init_writes(name: str) -> None:
 
 def test_the_workflows_do_what_the_readme_says() -> None:
     files = {name: scaffold_files()[f".github/workflows/{name}"].decode() for name in WORKFLOWS}
-    assert ("run", "unfragile check --format github") in steps(files["check.yml"])
+    assert ("run", "unfragile check --format github --sandbox") in steps(files["check.yml"])
     assert "actions/cache/restore@v4" in files["check.yml"]  # a pull request never saves the cache
     deploy = yaml.safe_load(files["deploy.yml"])
     assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}

@@ -237,11 +237,12 @@ def import_hf(project: Project, repo_id: str, kind: str | None, slug: str | None
 @config_option
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", help="The kind of entry (default: from the manifest's artifact.type).")
-def import_manifest(project: Project, path: Path, kind: str | None) -> None:
+@click.option("--slug", help="The entry's slug (default: the manifest's artifact.slug).")
+def import_manifest(project: Project, path: Path, kind: str | None, slug: str | None) -> None:
     """Write an entry from a builder's unfragile.yml (Unfragile Capability Protocol manifest)."""
     from .evidence.manifest import import_manifest_file
 
-    target, warnings = import_manifest_file(project, path, kind=kind)
+    target, warnings = import_manifest_file(project, path, kind=kind, slug=slug)
     report(warnings)
     click.echo(f"Wrote {project.display(target)}: read it, then run 'unfragile check'.")
 

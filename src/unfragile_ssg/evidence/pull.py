@@ -27,7 +27,7 @@ from ..errors import Problem, did_you_mean
 from .facts import Fact, Fetched, SourceFailure, Unreachable
 from .frontmatter import EditRefused, update_signals
 from .http import ConditionalTransport, EtagCache, RateLimited, ResponseTooLarge, Stats
-from .tasks import site_task
+from .vocabulary import same_license, site_task
 
 SOURCES = ("hf", "github")
 
@@ -234,7 +234,7 @@ def _disagreements(project: Project, head: EntryHead, job: _Job) -> list[tuple[t
     meta = job.fetched.metadata
     theirs = meta.get("license")
     where = "the hub" if job.source == "hf" else "GitHub"
-    if theirs and theirs.lower() not in ("other", "unknown") and theirs.lower() != head.license.lower():
+    if theirs and theirs.lower() not in ("other", "unknown") and not same_license(theirs, head.license):
         notes.append((("license",), f"{where} gives the licence '{theirs}' ({meta.get('page')}), the entry says "
                                     f"'{head.license}': check which is right and fix 'license' if needed"))
     tag = meta.get("pipeline_tag")

@@ -65,7 +65,7 @@ class _Job:
     run: Callable[[], Fetched]
     fetched: Fetched | None = None
     failure: SourceFailure | None = None
-    skipped_by: str | None = None  # the source stopped (rate limit, unreachable) before this job ran
+    stopped: bool = False  # the source stopped (rate limit, unreachable) at or before this job
 
 
 def pull_evidence(project: Project, options: PullOptions) -> PullResult:
@@ -141,21 +141,20 @@ def _run(jobs: list[_Job], workers: int) -> dict[str, str]:
     def one(job: _Job) -> None:
         with lock:
             if job.source in stopped:
-                job.skipped_by = stopped[job.source]
+                job.stopped = True
                 return
         try:
             job.fetched = job.run()
         except Unreachable as failure:
-            job.failure = failure
+            job.stopped = True
             with lock:
                 stopped.setdefault(job.source, failure.message)
         except RateLimited as limited:
             when = (f"after {limited.retry_at:%Y-%m-%d %H:%M} UTC" if limited.retry_at else "later")
             hint = " (set GITHUB_TOKEN for a higher limit)" if job.source == "github" else " (set HF_TOKEN for a higher limit)"
-            message = f"{limited.host} refuses more requests (rate limit): run again {when}{hint}"
-            job.failure = SourceFailure(message, ("links", "source" if job.source == "github" else "model_card"))
+            job.stopped = True
             with lock:
-                stopped.setdefault(job.source, message)
+                stopped.setdefault(job.source, f"{limited.host} refuses more requests (rate limit): run again {when}{hint}")
         except SourceFailure as failure:
             job.failure = failure
         except ResponseTooLarge as error:
@@ -167,14 +166,15 @@ def _run(jobs: list[_Job], workers: int) -> dict[str, str]:
 
 
 def _report_stopped(jobs: list[_Job], stopped: dict[str, str], result: PullResult) -> None:
-    for source, reason in stopped.items():
-        skipped = [job for job in jobs if job.skipped_by is not None and job.source == source]
-        if not skipped:
-            continue
-        first = skipped[0]
-        more = f" ({len(skipped) - 1} more entries not fetched from it either)" if len(skipped) > 1 else ""
+    """One line per stopped source, at the first entry (in file order, whichever thread got there
+    first) that it did not give its facts."""
+    for source, reason in sorted(stopped.items()):
+        affected = [job for job in jobs if job.stopped and job.source == source]
+        first = affected[0]
+        others = len(affected) - 1
+        more = f" ({others} more {'entry' if others == 1 else 'entries'} not fetched from it either)" if others else ""
         line, col = first.raw.positions.of(("links", "source" if source == "github" else "model_card"))
-        result.problems.append(Problem(first.raw.display, line, col, f"not fetched: {reason}{more}"))
+        result.problems.append(Problem(first.raw.display, line, col, f"{reason}{more}"))
 
 
 def _apply(project: Project, jobs: list[_Job], today: dt.date, dry_run: bool, result: PullResult) -> None:

@@ -20,6 +20,10 @@ from .facts import SourceFailure
 from .vocabulary import catalog_license, site_task, slug_of
 
 
+# Tags the hub sets for its own services: they say nothing about the artifact.
+HUB_PLUMBING_TAGS = {"endpoints_compatible", "autotrain_compatible", "has_space", "text-generation-inference", "inference_endpoints"}
+
+
 def resolve_kind(project: Project, asked: str | None, default: str, where: Problem | None = None) -> str:
     kinds = project.settings.kinds
     wanted = asked or default
@@ -52,7 +56,7 @@ def entry_path(project: Project, kind: str, slug: str, where: Problem | None = N
 def write_entry(project: Project, kind: str, target: Path, front: dict[str, Any], body: str) -> None:
     """Write the entry as markdown with front matter, after checking it as ``check`` would; the
     file appears whole or not at all, and never replaces one that appeared meanwhile."""
-    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100) + "---\n" + body.strip() + "\n"
+    text = "---\n" + dump_yaml(front) + "---\n" + body.strip() + "\n"
     data = text.encode("utf-8")
     raw, problem = read_entry(project, kind, target, raw=data)
     problems = [problem] if problem else check_schema(raw)[1]
@@ -69,6 +73,15 @@ def write_entry(project: Project, kind: str, target: Path, front: dict[str, Any]
         raise SiteError(Problem(project.display(target), 0, 0, "already exists: nothing was written")) from None
     finally:
         temporary.unlink(missing_ok=True)
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value used twice (today's date) is written twice, not as an anchor
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def first_sentence(text: str, limit: int = 300) -> str:
@@ -131,10 +144,10 @@ def import_hub(project: Project, repo_argument: str, *, kind: str | None = None,
     paper = next((t.removeprefix("arxiv:") for t in meta.get("tags", []) if t.startswith("arxiv:")), None)
     if paper and re.fullmatch(r"[0-9]{4}\.[0-9]{4,5}", paper):
         links["paper"] = f"https://arxiv.org/abs/{paper}"
-    tags = [t for t in meta.get("tags", []) if re.fullmatch(SLUG, t) and t != tag][:10]
+    tags = [t for t in meta.get("tags", []) if re.fullmatch(SLUG, t) and t != tag and t not in HUB_PLUMBING_TAGS][:10]
     front: dict[str, Any] = {
         "title": name,
-        "summary": f"{name}: a {what} published by {author} on the Hugging Face Hub.",
+        "summary": f"{name}: {'an' if what[:1] in 'aeiou' else 'a'} {what} published by {author} on the Hugging Face Hub.",
         "publisher": author,
         "license": catalog_license(license_) if license_ else "unknown",
         "pricing": "free",

@@ -14,7 +14,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from typing_extensions import Annotated
 
@@ -23,7 +22,7 @@ from ..content.schema import Pricing, Slug, Url
 from ..errors import Problem, SiteError
 from ..validation import validate_model
 from ..yamldoc import YamlProblem, load_with_positions
-from .importers import entry_path, first_sentence, resolve_kind, write_entry
+from .importers import dump_yaml, entry_path, first_sentence, resolve_kind, write_entry
 from .vocabulary import site_task
 
 MAX_MANIFEST_BYTES = 256 * 1024
@@ -210,4 +209,4 @@ def _extra(model: BaseModel, prefix: str) -> list[str]:
 
 
 def _yaml(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100) if not isinstance(value, str) else value
+    return dump_yaml(value) if not isinstance(value, str) else value

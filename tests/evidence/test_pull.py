@@ -300,3 +300,16 @@ def test_only_accepts_the_two_sources(only: str, standin, evidence_site: Path) -
     assert pull(evidence_site, "--only", only, "--dry-run").exit_code == 0
     hosts = {("hub" if r.path.startswith("/api/") else "github") for r in standin.log}
     assert hosts == {"hub" if only == "hf" else "github"}
+
+
+def test_huggingface_hubs_offline_mode_is_one_clear_line(standin, evidence_site: Path, monkeypatch) -> None:
+    from huggingface_hub import constants
+
+    serve_fixture_facts(standin)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    result = pull(evidence_site, "--only", "hf")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "content/models/alpha.md:10:15: HF_HUB_OFFLINE is set, so huggingface_hub reads nothing from the hub: unset it, "
+        "then run again (1 more entry not fetched from it either)")
+    assert standin.log == []

@@ -92,7 +92,7 @@ class HubClient:
         set_client_factory(default_client_factory)
 
     def fetch(self, repo: HubRepo) -> Fetched:
-        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 
         where = ("links", "model_card")
         try:
@@ -100,6 +100,9 @@ class HubClient:
                 info = self.api.dataset_info(repo.repo_id, expand=DATASET_EXPAND, timeout=20)
             else:
                 info = self.api.model_info(repo.repo_id, expand=MODEL_EXPAND, timeout=20)
+        except OfflineModeIsEnabled:
+            raise Unreachable("HF_HUB_OFFLINE is set, so huggingface_hub reads nothing from the hub: unset it, "
+                              "then run again", where) from None
         except RepositoryNotFoundError:
             raise SourceFailure(f"the hub has no {repo.kind} '{repo.repo_id}' (or it is private): "
                                 f"fix links.model_card, or remove it if the repository is gone", where) from None

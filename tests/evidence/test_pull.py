@@ -313,3 +313,16 @@ def test_huggingface_hubs_offline_mode_is_one_clear_line(standin, evidence_site:
         "content/models/alpha.md:10:15: HF_HUB_OFFLINE is set, so huggingface_hub reads nothing from the hub: unset it, "
         "then run again (1 more entry not fetched from it either)")
     assert standin.log == []
+
+
+def test_an_invalid_entry_is_reported_and_left_alone_while_the_others_are_pulled(standin, evidence_site: Path) -> None:
+    serve_fixture_facts(standin)
+    broken = evidence_site / "content/models/broken.md"
+    broken.write_text("---\ntitle: Broken\nlinks:\n  source: https://github.com/example/alpha\n---\n")
+    result = pull(evidence_site)
+    assert result.exit_code == 1
+    assert "content/models/broken.md:1:1: not pulled: the entry is not valid; fix the problems above (unfragile check), " \
+           "then run again" in result.stderr.splitlines()
+    assert "content/models/broken.md:2:1: missing required field 'summary': add it" in result.stderr.splitlines()
+    assert broken.read_text() == "---\ntitle: Broken\nlinks:\n  source: https://github.com/example/alpha\n---\n"
+    assert "stars:" in (evidence_site / "content/models/alpha.md").read_text()

@@ -326,3 +326,14 @@ def test_an_invalid_entry_is_reported_and_left_alone_while_the_others_are_pulled
     assert "content/models/broken.md:2:1: missing required field 'summary': add it" in result.stderr.splitlines()
     assert broken.read_text() == "---\ntitle: Broken\nlinks:\n  source: https://github.com/example/alpha\n---\n"
     assert "stars:" in (evidence_site / "content/models/alpha.md").read_text()
+
+
+def test_the_hubs_rate_limit_stops_it_too(standin, evidence_site: Path) -> None:
+    serve_fixture_facts(standin)
+    standin.raw["/api/models/example/alpha"] = (429, {"Retry-After": "120", "Content-Type": "application/json"}, b'{"error": "slow down"}')
+    result = run_cli("evidence", "pull", "--only", "hf", "--jobs", "1", cwd=evidence_site)
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("content/models/alpha.md:10:15: 127.0.0.1 refuses more requests (rate limit): run again after ")
+    assert first.endswith(" UTC (set HF_TOKEN for a higher limit) (1 more entry not fetched from it either)")
+    assert [r.path.split("?")[0] for r in standin.log] == ["/api/models/example/alpha"]  # beta was not asked

@@ -77,3 +77,9 @@ def test_what_it_cannot_edit_safely_is_refused() -> None:
         update_signals("---\nsignals:\n  stars: 5\n---\n", ".md", STARS)
     with pytest.raises(EditRefused, match="front matter cannot be found"):
         update_signals("no front matter\n", ".md", STARS)
+
+
+def test_positions_count_characters_not_bytes() -> None:
+    text = ("---\ntitle: \"×× é 😀\"\nsignals:\n  likes: {value: 1, note: \"ü😀\", source: https://h/a}\n"
+            "  stars: {value: 10, as_of: 2026-01-01, source: https://github.com/a/b}\n---\nÜber.\n")
+    assert update_signals(text, ".md", STARS) == text.replace("value: 10, as_of: 2026-01-01", "value: 12, as_of: 2026-12-02")

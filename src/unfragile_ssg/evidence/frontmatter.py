@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ..content.load import _FENCE
+from ..content.load import _FENCE, split_front_matter
 from ..yamldoc import YamlProblem, load_with_positions
 
 FIELD_ORDER = ("value", "as_of", "source")
@@ -31,7 +31,24 @@ class EditRefused(Exception):
 
 def update_signals(text: str, suffix: str, signals: dict[str, dict[str, Any]]) -> str:
     """``text`` (an entry file: markdown with front matter, or YAML) with each named signal set to
-    the given fields (the fields it has and these are not are kept)."""
+    the given fields (the fields it has and these are not are kept); checked by parsing it again."""
+    edited = edit_signals(text, suffix, signals)
+    before, after = _front_data(text, suffix), _front_data(edited, suffix)
+    if after != with_signals(before, signals):
+        raise EditRefused("the edit would change more than the signals")
+    return edited
+
+
+def with_signals(front: dict[str, Any], signals: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The front matter data an edit of ``signals`` must give: the check of the edited file."""
+    merged = dict(front.get("signals") or {})
+    for name, fields in signals.items():
+        merged[name] = {**(merged.get(name) or {}), **fields}
+    return {**front, "signals": merged}
+
+
+def edit_signals(text: str, suffix: str, signals: dict[str, dict[str, Any]]) -> str:
+    """The edit alone, unchecked: the caller compares the parsed result with ``with_signals``."""
     if not signals:
         return text
     bom = "\ufeff" if text.startswith("\ufeff") else ""
@@ -45,9 +62,7 @@ def update_signals(text: str, suffix: str, signals: dict[str, dict[str, Any]]) -
     else:
         head, front, tail = "", text, ""
     newline = "\r\n" if "\r\n" in front else "\n"
-    edited = _Editor(front, newline).apply(signals)
-    _verify(front, edited, signals)
-    return bom + head + edited + tail
+    return bom + head + _Editor(front, newline).apply(signals) + tail
 
 
 class _Editor:
@@ -206,6 +221,7 @@ def _parsed(node: yaml.ScalarNode) -> Any:
 
 
 _PLAIN_UNSAFE_IN_FLOW = re.compile(r"[,\[\]{}]")
+_PLAIN_URL = re.compile(r"^https?://[A-Za-z0-9._~/?=&%+:-]*[A-Za-z0-9/=_-]$")  # no ': ', ' #', flow indicators
 
 
 def _scalar(value: Any, flow: bool) -> str:
@@ -216,6 +232,8 @@ def _scalar(value: Any, flow: bool) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
+    if _PLAIN_URL.match(text):
+        return text
     plain_ok = (text == text.strip() and "\n" not in text and not (flow and _PLAIN_UNSAFE_IN_FLOW.search(text)))
     if plain_ok:
         try:
@@ -225,18 +243,10 @@ def _scalar(value: Any, flow: bool) -> str:
     return text if plain_ok else json.dumps(text)
 
 
-def _verify(before: str, after: str, signals: dict[str, dict[str, Any]]) -> None:
+def _front_data(text: str, suffix: str) -> Any:
+    text = text.removeprefix("\ufeff")
     try:
-        old, _ = load_with_positions(before)
-        new, _ = load_with_positions(after)
+        front = split_front_matter(text)[0] if suffix == ".md" else text
+        return load_with_positions(front)[0]
     except YamlProblem as problem:
-        raise EditRefused(f"the edited front matter does not parse ({problem.message})") from None
-    if not isinstance(new, dict):
-        raise EditRefused("the edited front matter is not a mapping")
-    expected = dict(old)
-    merged = dict(expected.get("signals") or {})
-    for name, fields in signals.items():
-        merged[name] = {**(merged.get(name) or {}), **fields}
-    expected["signals"] = merged
-    if new != expected:
-        raise EditRefused("the edit would change more than the signals")
+        raise EditRefused(f"the front matter does not parse ({problem.message})") from None

@@ -25,7 +25,7 @@ from ..content.schema import EntryHead
 from ..content.validate import check_schema
 from ..errors import Problem, did_you_mean
 from .facts import Fact, Fetched, SourceFailure, Unreachable
-from .frontmatter import EditRefused, update_signals
+from .frontmatter import EditRefused, edit_signals, with_signals
 from .http import ConditionalTransport, EtagCache, RateLimited, ResponseTooLarge, Stats
 from .vocabulary import same_license, site_task
 
@@ -210,9 +210,11 @@ def _apply(project: Project, jobs: list[_Job], today: dt.date, dry_run: bool, re
         if hashlib.sha256(before).hexdigest() != raw.digest:
             raise EditRefused("the file changed while its evidence was fetched: run again")
         text = before.decode("utf-8")
-        after = update_signals(text, raw.path.suffix, changes).encode("utf-8")
+        after = edit_signals(text, raw.path.suffix, changes).encode("utf-8")
         edited, problem = read_entry(project, raw.kind, raw.path, raw=after)
-        fields, found = check_schema(edited) if edited is not None else (None, [problem])
+        if edited is None or edited.front != with_signals(raw.front, changes) or edited.body != raw.body:
+            raise EditRefused("the edit would change more than the signals" + (f" ({problem.message})" if problem else ""))
+        fields, found = check_schema(edited)
         if fields is None:
             raise EditRefused("the fetched values would make the entry invalid (" + "; ".join(p.message for p in found) + ")")
     except (EditRefused, OSError, UnicodeDecodeError) as refused:

@@ -337,3 +337,13 @@ def test_the_hubs_rate_limit_stops_it_too(standin, evidence_site: Path) -> None:
     assert first.startswith("content/models/alpha.md:10:15: 127.0.0.1 refuses more requests (rate limit): run again after ")
     assert first.endswith(" UTC (set HF_TOKEN for a higher limit) (1 more entry not fetched from it either)")
     assert [r.path.split("?")[0] for r in standin.log] == ["/api/models/example/alpha"]  # beta was not asked
+
+
+def test_a_connection_that_breaks_half_way_is_one_line(standin, evidence_site: Path) -> None:
+    serve_fixture_facts(standin)
+    # a second, contradicting Content-Length (the stand-in adds the true one): a broken HTTP answer
+    standin.raw["/repos/example/gamma"] = (200, {"Content-Type": "application/json", "Content-Length": "100", "Connection": "close"}, b"{}")
+    result = pull(evidence_site, "gamma")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "content/prompts/gamma.md:9:11: the connection to 127.0.0.1 failed (RemoteProtocolError): run again later")

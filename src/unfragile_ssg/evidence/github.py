@@ -70,6 +70,8 @@ class GithubClient:
             raise Unreachable(f"{self.host} did not answer in time: run again later", where) from None
         except httpx2.TooManyRedirects:
             raise SourceFailure(f"{self.host} redirects {path} in a loop: check links.source", where) from None
+        except httpx2.TransportError as error:  # the connection broke half-way, a protocol error...
+            raise SourceFailure(f"the connection to {self.host} failed ({type(error).__name__}): run again later", where) from None
         if response.status_code == 404:
             if missing_ok:
                 return None

@@ -114,6 +114,8 @@ class HubClient:
                               "then run again", where) from None
         except httpx2.TimeoutException:
             raise Unreachable(f"{self.host} did not answer in time: run again later", where) from None
+        except httpx2.TransportError as error:
+            raise SourceFailure(f"the connection to {self.host} failed ({type(error).__name__}): run again later", where) from None
         except (ValueError, KeyError, TypeError, AttributeError):
             raise SourceFailure(f"the hub's answer for '{repo.repo_id}' is malformed (not the JSON it documents): "
                                 "run again later; report it if it persists", where) from None

@@ -208,7 +208,7 @@ def evidence_pull(project: Project, slugs: tuple[str, ...], dry_run: bool, only:
     failures = sum(1 for p in result.problems if p.severity == "error")
     verb = "would update" if dry_run else "updated"
     stats = result.stats
-    click.echo(f"{result.entries_fetched} sources read, {verb} {result.signals_changed} signals in {len(result.changed)} "
+    click.echo(f"{result.sources_read} sources read, {verb} {result.signals_changed} signals in {len(result.changed)} "
                f"entries; {stats.requests} requests ({stats.not_modified} unchanged, answered 304)"
                + (f"; {failures} failed" if failures else ""), err=True)
     sys.exit(1 if result.failed else 0)

@@ -20,7 +20,6 @@ def standin(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GITHUB_API_URL", url)
     for name in ("HF_TOKEN", "GITHUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
     yield server
     server.stop()
 

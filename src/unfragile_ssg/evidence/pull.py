@@ -49,7 +49,7 @@ class PullResult:
     diffs: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # display paths of entries written (or, dry run, to write)
     signals_changed: int = 0
-    entries_fetched: int = 0
+    sources_read: int = 0
     stats: Stats = field(default_factory=Stats)
 
     @property
@@ -100,7 +100,7 @@ def pull_evidence(project: Project, options: PullOptions) -> PullResult:
     by_entry: dict[str, list[_Job]] = {}
     for job in jobs:
         by_entry.setdefault(job.raw.display, []).append(job)
-    for display, entry_jobs in by_entry.items():
+    for entry_jobs in by_entry.values():
         _apply(project, entry_jobs, today, options.dry_run, result)
     if not options.dry_run:
         cache.save()
@@ -186,7 +186,7 @@ def _apply(project: Project, jobs: list[_Job], today: dt.date, dry_run: bool, re
             result.problems.append(Problem(raw.display, line, col, job.failure.message))
         if job.fetched is None:
             continue
-        result.entries_fetched += 1
+        result.sources_read += 1
         facts += job.fetched.facts
         for where, note in job.fetched.notes + _disagreements(project, head, job):
             line, col = raw.positions.of(where)

@@ -347,3 +347,11 @@ def test_a_connection_that_breaks_half_way_is_one_line(standin, evidence_site: P
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         "content/prompts/gamma.md:9:11: the connection to 127.0.0.1 failed (RemoteProtocolError): run again later")
+
+
+def test_the_hubs_placeholder_creation_day_is_not_a_release_day(standin, evidence_site: Path) -> None:
+    serve_fixture_facts(standin)
+    standin.models["example/beta"]["createdAt"] = "2022-03-02T23:29:04.000Z"  # what the hub gives older repositories
+    result = pull(evidence_site, "--dry-run", "beta")
+    assert result.exit_code == 0
+    assert "released" not in result.stdout and "updated: {value: 2023-04-01" in result.stdout

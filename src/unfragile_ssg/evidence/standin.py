@@ -51,6 +51,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: Nagle would hold the body for an ACK
 
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 status, headers, body = standin.answer(self.path, {k.lower(): v for k, v in self.headers.items()})

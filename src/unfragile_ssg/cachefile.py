@@ -8,6 +8,7 @@ a write leaves the previous file in place."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 from functools import lru_cache
@@ -50,11 +51,37 @@ def load(path: Path, version: str) -> Any:
 
 
 def save(path: Path, version: str, data: Any) -> None:
+    write_atomically(path, pickle.dumps({"version": version, "data": data}, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: a reader (or a crash) sees the old file or the new one,
+    never a part of either."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
-            pickle.dump({"version": version, "data": data}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(data)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def load_json(path: Path, version: str, max_bytes: int) -> Any:
+    """What ``save_json`` stored; None when missing, larger than ``max_bytes``, damaged or of
+    another version. For caches that travel with the content (pull requests from strangers),
+    where unpickling is out of the question."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        stored = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(stored, dict) or stored.get("version") != version:
+        return None
+    return stored.get("data")
+
+
+def save_json(path: Path, version: str, data: Any) -> None:
+    text = json.dumps({"version": version, "data": data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    write_atomically(path, text.encode("utf-8"))

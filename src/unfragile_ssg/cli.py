@@ -28,14 +28,14 @@ def config_option(command):
     return wrapper
 
 
-def report(problems: list[Problem], output_format: str = "text") -> None:
+def report(problems: list[Problem], output_format: str = "text", summary: bool = True) -> None:
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         if output_format == "github":
             click.echo(problem.github())
         else:
             click.echo(("warning: " if problem.severity != "error" else "") + str(problem), err=True)
-    if errors and output_format != "github":
+    if errors and output_format != "github" and summary:
         click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was written.", err=True)
 
 
@@ -213,6 +213,78 @@ def captions(project: Project, prune: bool, strict: bool, **overrides) -> None:
 
     overrides = {k: v for k, v in overrides.items() if v is not None}
     sys.exit(run_captions_command(project, prune=prune, strict=strict, overrides=overrides))
+
+
+def _evidence_module(name: str):
+    """The evidence stage, which needs the optional HTTP clients (``pip install 'unfragile-ssg[evidence]'``)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f".evidence.{name}", __package__)
+    except ImportError as error:
+        if error.name and error.name.split(".")[0] in ("httpx2", "huggingface_hub"):
+            raise SiteError(f"this command needs {error.name}: pip install 'unfragile-ssg[evidence]'") from None
+        raise
+
+
+@main.group()
+def evidence() -> None:
+    """Fetch public facts (hub downloads and likes, GitHub stars ...) into entries' signals."""
+
+
+@evidence.command("pull")
+@config_option
+@click.argument("slugs", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Print the changes as a unified diff; write nothing.")
+@click.option("--only", type=click.Choice(["hf", "github"]), help="Ask only the Hugging Face Hub, or only GitHub.")
+@click.option("--jobs", "-j", type=int, default=8, show_default=True, help="Requests in flight at once.")
+def evidence_pull(project: Project, slugs: tuple[str, ...], dry_run: bool, only: str | None, jobs: int) -> None:
+    """Refresh the signals of every entry (or of SLUGS) from the hub and GitHub pages they link to."""
+    pull = _evidence_module("pull")
+    result = pull.pull_evidence(project, pull.PullOptions(slugs=slugs, dry_run=dry_run, only=only, jobs=jobs))
+    for diff in result.diffs if dry_run else ():
+        click.echo(diff, nl=False)
+    report(result.problems, summary=False)
+    failures = sum(1 for p in result.problems if p.severity == "error")
+    verb = "would update" if dry_run else "updated"
+    stats = result.stats
+    click.echo(f"{result.sources_read} sources read, {verb} {result.signals_changed} signals in {len(result.changed)} "
+               f"entries; {stats.requests} requests ({stats.not_modified} unchanged, answered 304)"
+               + (f"; {failures} failed" if failures else ""), err=True)
+    sys.exit(1 if result.failed else 0)
+
+
+@main.group("import")
+def import_() -> None:
+    """Write a new entry from what a publisher already publishes."""
+
+
+@import_.command("hf")
+@config_option
+@click.argument("repo_id")
+@click.option("--kind", help="The kind of entry (a folder under content/); default: models for a model, datasets for a dataset.")
+@click.option("--slug", help="The entry's slug (default: from the repository's name).")
+@click.option("--task", "tasks", multiple=True, help="A task of the site (repeatable); default: from the pipeline tag.")
+def import_hf(project: Project, repo_id: str, kind: str | None, slug: str | None, tasks: tuple[str, ...]) -> None:
+    """Write an entry from a Hugging Face Hub repository: ORG/NAME or datasets/ORG/NAME."""
+    importers = _evidence_module("importers")
+    target, warnings = importers.import_hub(project, repo_id, kind=kind, slug=slug, tasks=tasks)
+    report(warnings)
+    click.echo(f"Wrote {project.display(target)}: read it, write its overview, then run 'unfragile check'.")
+
+
+@import_.command("manifest")
+@config_option
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", help="The kind of entry (default: from the manifest's artifact.type).")
+@click.option("--slug", help="The entry's slug (default: the manifest's artifact.slug).")
+def import_manifest(project: Project, path: Path, kind: str | None, slug: str | None) -> None:
+    """Write an entry from a builder's unfragile.yml (Unfragile Capability Protocol manifest)."""
+    from .evidence.manifest import import_manifest_file
+
+    target, warnings = import_manifest_file(project, path, kind=kind, slug=slug)
+    report(warnings)
+    click.echo(f"Wrote {project.display(target)}: read it, then run 'unfragile check'.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -101,11 +101,17 @@ class Signals(Strict):
     stars: Count | None = Field(None, description="Stars of the source repository.")
     forks: Count | None = None
     contributors: Count | None = None
+    open_issues: Count | None = Field(None, description="Open issues and pull requests of the source repository "
+                                      "(GitHub counts both).")
     dependents: Count | None = Field(None, description="Fine-tunes, adapters or projects built on it.")
     citations: Count | None = Field(None, description="Citations of its paper.")
     parameters: Size | None = Field(None, description="Parameter count.")
     released: Day | None = None
     updated: Day | None = Field(None, description="Last update of weights or content.")
+    pushed: Day | None = Field(None, description="Last push to the source repository, when that repository is not "
+                               "where the artifact itself is published (else it is 'updated').")
+    latest_release: Day | None = Field(None, description="Day of the source repository's latest release; the source "
+                                       "is the release's page.")
     benchmarks: list[Benchmark] = Field(default_factory=list, max_length=50)
 
 

@@ -29,6 +29,7 @@ def config_option(command):
 
 
 def report(problems: list[Problem], output_format: str = "text") -> None:
+    problems = sorted(set(problems))  # by file, line and column, each once
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         if output_format == "github":

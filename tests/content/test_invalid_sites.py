@@ -41,3 +41,28 @@ def test_github_format_annotates_lines() -> None:
         "::error file=content/models/typo.md,line=8,col=1::unknown field 'licence' (did you mean 'license'?): remove it or fix its name",
         "::error file=content/models/typo.md,line=10,col=3::unknown field 'homepgae' in 'links' (did you mean 'homepage'?): remove it or fix its name",
     ]
+
+
+def test_problems_without_a_line_or_a_file_print_without_zeros() -> None:
+    from unfragile_ssg.errors import Problem
+
+    assert str(Problem("content/modles", 0, 0, "not a kind")) == "content/modles: not a kind"
+    assert str(Problem("", 0, 0, "unknown caption option(s): x")) == "unknown caption option(s): x"
+    assert Problem("content/modles", 0, 0, "not a kind").github() == "::error file=content/modles::not a kind"
+    assert Problem("", 0, 0, "no file", "warning").github() == "::warning::no file"
+    assert Problem("a,b:c.md", 3, 0, "x").github() == "::error file=a%2Cb%3Ac.md,line=3,col=1::x"
+    result = run_cli("check", "--format", "github", cwd=INVALID / "unknown-kind")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("::error file=content/modles::folder 'modles' is not a kind of entry")
+
+
+def test_every_problem_of_a_file_in_one_run() -> None:
+    """Schema errors do not hide the checks across entries (tasks, compare_with, samples)."""
+    result = run_cli("check", cwd=INVALID / "all-in-one-run")
+    lines = result.stderr.splitlines()
+    assert any("'pricing': must be one of" in line for line in lines)
+    assert any("unknown task 'image-captionng'" in line for line in lines)
+    assert any("compare_with names no entry: 'good-modle'" in line for line in lines)
+    assert not any("'broken'" in line for line in lines)  # an unreadable file still holds its slug
+    assert not any("unknown task 'Not_A_Slug'" in line for line in lines)  # the schema has said it already
+    assert lines[:-1] == sorted(lines[:-1], key=lambda line: (line.split(":")[0], *map(int, line.split(":")[1:3])))

@@ -145,7 +145,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):
-        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None])
+        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None], files)
         if memory is not None:
             memory.entry_cache = cache.next_build()
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,13 +22,14 @@ from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
 from ..pages.plan import PlannedPage, plan_site
 from ..pages.urls import Linker
+from ..post.links import load_cache as load_link_cache
 from ..post.links import packed_links
-from ..post.stage import PostInput, post_process
+from ..post.stage import PostInput, check_page_links, link_cache, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, make_environment, template_folders
 from .parallel import fork_map
-from .write import Staging, WriteStats, copy_static, render_pages
+from .write import PARALLEL_THRESHOLD, Staging, WriteStats, copy_static, describe_failure, render_pages, staging_path
 
 
 @dataclass
@@ -211,20 +211,12 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):
-        linker = Linker(project.settings.base_path, project.settings.base_url)
-        assets = collect_assets(project.assets_dir)
-        dates = git_dates(project.root)
-        # what a page shows beyond its entry file: its samples' captions, its "last updated" date
-        shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
-        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
+        plan = _plan(project, catalog, entries, samples, caption_files)
+        pages, context, env, static = plan.pages, plan.context, plan.env, plan.static
         result.pages = len(pages)
-        context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
-                              updated=dates)
-        env = make_environment(project, linker, assets)
 
     with staging:
         with timer.stage("render: reuse unchanged"):
-            static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
             to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})
         with timer.stage("render: fragments"):
             slugs = _slugs_shown(catalog, to_render)
@@ -254,16 +246,102 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
     return result
 
 
+@dataclass
+class _Plan:
+    pages: list[PlannedPage]
+    context: SiteContext
+    env: object  # the Jinja environment
+    static: list[tuple[str, Path]]  # files copied as they are: (output name, source)
+
+
+def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dict, caption_files: dict) -> _Plan:
+    """Every page with its fingerprint, what the templates are given, and the static files."""
+    linker = Linker(project.settings.base_path, project.settings.base_url)
+    assets = collect_assets(project.assets_dir)
+    dates = git_dates(project.root)
+    # what a page shows beyond its entry file: its samples' captions, its "last updated" date
+    shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
+    pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
+    context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
+                          updated=dates)
+    env = make_environment(project, linker, assets)
+    static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
+    return _Plan(pages, context, env, static)
+
+
 def check_site(project: Project, options: BuildOptions) -> BuildResult:
-    """Everything a build does, into a temporary folder that is then thrown away."""
-    with tempfile.TemporaryDirectory(prefix="unfragile-check-") as folder:
-        options.output = Path(folder) / "site"
-        options.cache_dir = Path(folder) / "cache"  # check leaves no trace in the project
-        options.captions = False
-        options.search = False
-        result = build_site(project, options)
-        result.output = None
-        return result
+    """Everything a build checks, writing no page: validation, the catalog, rendering, and the
+    link check. Only the pages the link cache does not know (by their fingerprint) are
+    rendered, in memory, for their links; the others' links are those the last build or
+    check found. Writes nothing but the cache (``.unfragile-cache/``, or ``cache_dir``): no
+    output folder, no temporary folder, so a check stopped in any way leaves nothing behind."""
+    with collector_paused():
+        return _check_site(project, options)
+
+
+def _check_site(project: Project, options: BuildOptions) -> BuildResult:
+    started = time.perf_counter()
+    result = BuildResult()
+    timer = Timer(result.timings, result.peaks)
+    jobs = options.jobs or os.cpu_count() or 1
+    cache_dir = options.cache_dir or project.cache_dir
+    options.captions = False  # a check runs no model: stored captions only
+
+    entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
+    with timer.stage("plan"):
+        plan = _plan(project, catalog, entries, samples, caption_files)
+        result.pages = len(plan.pages)
+    # the link cache of the default output's build, so that a check after a build (or after
+    # a check) renders only what changed since
+    links_file = link_cache(cache_dir, staging_path(project.default_output().absolute()))
+    with timer.stage("render: pages known to the link cache"):
+        stored = load_link_cache(links_file)
+        known = stored.parsed({page.output: page.key for page in plan.pages})
+        to_render = [page for page in plan.pages if page.output not in known]
+        result.stats.rendered, result.stats.reused = len(to_render), len(plan.pages) - len(to_render)
+    with timer.stage("render: fragments"):
+        plan.context.fragments = _render_fragments(plan.context, plan.env, _slugs_shown(catalog, to_render), jobs)
+    with timer.stage("render: pages, in memory"):
+        fresh = render_in_memory(plan.env, plan.context, to_render, jobs)
+        plan.context.fragments = {}
+    with timer.stage("post"):
+        # static HTML files are read where they are, not copied anywhere
+        fresh.update((name, packed_links(source.read_bytes())) for name, source in plan.static if name.endswith(".html"))
+        post = PostInput(project, plan.context, plan.pages, None, strict=options.strict,
+                         external_links=options.external_links, search=False, cache_dir=cache_dir,
+                         changed=len(to_render), static=tuple(name for name, _ in plan.static), page_links=fresh)
+        try:
+            result.warnings.extend(check_page_links(post, links_file, stored))
+        finally:
+            result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
+    if options.strict and result.warnings:
+        raise SiteError(result.warnings)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def render_in_memory(env, context: SiteContext, pages: list[PlannedPage], jobs: int) -> dict[str, tuple[str, str]]:
+    """Render ``pages`` without writing them; the links and ids of each HTML page (packed),
+    and every failure to render as a problem, as a build reports them."""
+
+    def render_one(page: PlannedPage) -> tuple[str, str | None, tuple[str, str] | None]:
+        try:
+            data = env.get_template(page.template).render(context.build(page)).encode("utf-8")
+        except Exception as error:  # reported per page; the check then fails as a whole
+            return page.output, describe_failure(error), None
+        return page.output, None, packed_links(data) if page.output.endswith(".html") else None
+
+    found: dict[str, tuple[str, str]] = {}
+    failures = []
+    for output, failure, links in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD):
+        if failure:
+            failures.append(Problem(output, 0, 0, f"could not render: {failure}"))
+        elif links is not None:
+            found[output] = links
+    if failures:
+        raise SiteError(failures)
+    return found
 
 
 def _methodology(project: Project, catalog: Catalog) -> dict:

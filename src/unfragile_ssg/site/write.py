@@ -59,12 +59,17 @@ def check_output_folder(output: Path) -> None:
         )
 
 
+def staging_path(output: Path) -> Path:
+    """The folder a build of ``output`` renders into before it becomes the output."""
+    return output.parent / f".{output.name}.staging"
+
+
 class Staging:
     """A sibling folder of the output that becomes the output when everything succeeded."""
 
     def __init__(self, output: Path, cache_dir: Path):
         self.output = output
-        self.path = output.parent / f".{output.name}.staging"
+        self.path = staging_path(output)
         self.spare = output.parent / f".{output.name}.previous"
         self.manifest = manifest_path(cache_dir, output)
         self.spare_manifest = manifest_path(cache_dir, self.spare)
@@ -303,7 +308,7 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
         try:
             data = render(page)
         except Exception as error:  # reported per page; the build then fails as a whole
-            return page.output, _describe_failure(error), None
+            return page.output, describe_failure(error), None
         write_new(staging / page.output, data)
         return page.output, None, inspect(data) if inspect and page.output.endswith(".html") else None
 
@@ -319,7 +324,7 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
     return seen
 
 
-def _describe_failure(error: Exception) -> str:
+def describe_failure(error: Exception) -> str:
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.endswith(".html"):
             return f"{type(error).__name__}: {error} (template {frame.filename}:{frame.lineno})"

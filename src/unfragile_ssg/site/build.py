@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -275,8 +277,34 @@ def check_site(project: Project, options: BuildOptions) -> BuildResult:
     rendered, in memory, for their links; the others' links are those the last build or
     check found. Writes nothing but the cache (``.unfragile-cache/``, or ``cache_dir``): no
     output folder, no temporary folder, so a check stopped in any way leaves nothing behind."""
-    with collector_paused():
+    with collector_paused(), stopped_cleanly():
         return _check_site(project, options)
+
+
+@contextmanager
+def stopped_cleanly():
+    """SIGTERM and SIGINT stop this process through an exception (SystemExit, KeyboardInterrupt),
+    so that what it was doing is undone on the way out (a cache file half written, worker
+    processes) instead of the process vanishing mid-way; forked workers, which hold nothing
+    of their own, leave at once and quietly. Only from the main thread, where signals arrive."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(number: int, frame) -> None:
+        if os.getpid() != owner:  # a worker forked from this process
+            os._exit(128 + number)
+        if number == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def _check_site(project: Project, options: BuildOptions) -> BuildResult:

@@ -18,7 +18,7 @@ from ..errors import Problem, did_you_mean
 from ..validation import validate_model
 from ..yamldoc import Positions
 from .load import EntryFile, RawEntry, position_in
-from .schema import Capability, EntryFields, EntryHead, ModelName, Sample, Slug
+from .schema import Capability, EntryFields, EntryHead, ImagePath, ModelName, Slug
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -146,7 +146,7 @@ def validate_entries(
 
 _SLUG = TypeAdapter(Slug)
 _MODEL_NAME = TypeAdapter(ModelName)
-_SAMPLE = TypeAdapter(Sample)
+_IMAGE_PATH = TypeAdapter(ImagePath)
 
 
 class _ReadableParts:
@@ -184,7 +184,9 @@ class _ReadableParts:
         return places
 
     def sample_images(self) -> list[tuple[int, str]]:
-        return [(i, sample["image"]) for i, sample in self.list_of("samples", _SAMPLE)]
+        samples = self.front.get("samples")
+        return [(i, sample["image"]) for i, sample in enumerate(samples if isinstance(samples, list) else [])
+                if isinstance(sample, dict) and self._valid(_IMAGE_PATH, sample.get("image"))]
 
 
 def _at(project: Project, raw: RawEntry, where: tuple) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import SITES
 
-ENTRIES = 200  # enough pages (about 800) that the check is still rendering when it is stopped
+ENTRIES = 120  # enough pages (about 500, rendered by 2 workers) that the check is still rendering when stopped
 
 
 @pytest.fixture

@@ -100,7 +100,8 @@ def check(project: Project, output_format, strict, external, jobs, verbose) -> N
         _print_timings(result)
     if output_format == "text":
         click.echo(f"OK: {result.pages} pages checked ({result.stats.rendered} rendered, {result.stats.reused} "
-                   f"unchanged since the cache), {len(result.warnings)} warnings, in {result.seconds:.2f} s.", err=True)
+                   f"unchanged since the cache), {len(result.warnings)} warning{'' if len(result.warnings) == 1 else 's'}, "
+                   f"in {result.seconds:.2f} s.", err=True)
 
 
 def _print_timings(result) -> None:

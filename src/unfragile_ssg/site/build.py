@@ -323,7 +323,7 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
     # the link cache of the default output's build, so that a check after a build (or after
     # a check) renders only what changed since
     links_file = link_cache(cache_dir, staging_path(project.default_output().absolute()))
-    with timer.stage("render: pages known to the link cache"):
+    with timer.stage("render: link cache lookup"):
         stored = load_link_cache(links_file)
         known = stored.parsed({page.output: page.key for page in plan.pages})
         to_render = [page for page in plan.pages if page.output not in known]

@@ -82,3 +82,18 @@ def test_a_stopped_check_leaves_nothing_and_the_next_one_is_whole(big_site: Path
 
     assert said(stderr) == said(fresh_stderr) and len(said(stderr)) == ENTRIES
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_workers_forked_during_a_check_keep_the_default_signals() -> None:
+    """A Python handler in a pool worker can miss the SIGTERM of Pool.terminate() (one that
+    arrives as the worker starts waiting on its queue), and the check then waits for that worker
+    forever: workers die by SIGTERM at once, and leave Ctrl-C to the parent."""
+    from unfragile_ssg.site.build import stopped_cleanly
+    from unfragile_ssg.site.parallel import fork_map
+
+    with stopped_cleanly():
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        found = list(fork_map(lambda _: (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)),
+                              range(4), jobs=2, minimum=1))
+    assert found == [(signal.SIG_DFL, signal.SIG_IGN)] * 4
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored

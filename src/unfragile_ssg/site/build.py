@@ -31,7 +31,7 @@ from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, make_environment, template_folders
 from .parallel import fork_map
-from .write import PARALLEL_THRESHOLD, Staging, WriteStats, copy_static, describe_failure, render_pages, staging_path
+from .write import Staging, WriteStats, copy_static, render_pages, staging_path
 
 
 @dataclass
@@ -224,11 +224,8 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
-            def render(page: PlannedPage) -> bytes:
-                return env.get_template(page.template).render(context.build(page)).encode("utf-8")
-
             # pages are read for the link check while their bytes are at hand, not read back later
-            page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
+            page_links = render_pages(_renderer(plan), to_render, staging.path, jobs, inspect=packed_links)
             result.stats.rendered = len(to_render)
             context.fragments = {}  # the post stage reads no fragment: their memory is free for its own
         with timer.stage("write: static files"):
@@ -271,6 +268,13 @@ def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dic
     return _Plan(pages, context, env, static)
 
 
+def _renderer(plan: _Plan):
+    def render(page: PlannedPage) -> bytes:
+        return plan.env.get_template(page.template).render(plan.context.build(page)).encode("utf-8")
+
+    return render
+
+
 def check_site(project: Project, options: BuildOptions) -> BuildResult:
     """Everything a build checks, writing no page: validation, the catalog, rendering, and the
     link check. Only the pages the link cache does not know (by their fingerprint) are
@@ -281,28 +285,49 @@ def check_site(project: Project, options: BuildOptions) -> BuildResult:
         return _check_site(project, options)
 
 
+_stopping: list[int] = []  # the process whose stopped_cleanly() is in force, if any
+
+
+def _plain_signals_in_child() -> None:
+    """In a process forked while stopped_cleanly() is in force: SIGTERM kills it at once, as by
+    default. A Python handler there could miss the signal (one that arrives as the worker
+    starts waiting on its pool's queue, in C, is only seen at the next bytecode, which never
+    comes), and the parent would wait for it forever. SIGINT is ignored: Ctrl-C reaches the
+    whole process group, and the parent stops its workers."""
+    if _stopping:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_plain_signals_in_child)
+
+
 @contextmanager
 def stopped_cleanly():
     """SIGTERM and SIGINT stop this process through an exception (SystemExit, KeyboardInterrupt),
     so that what it was doing is undone on the way out (a cache file half written, worker
-    processes) instead of the process vanishing mid-way; forked workers, which hold nothing
-    of their own, leave at once and quietly. Only from the main thread, where signals arrive."""
+    processes) instead of the process vanishing mid-way. Forked workers, which hold nothing
+    of their own, keep the default: they die at once. Only from the main thread, where
+    signals arrive."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     owner = os.getpid()
 
     def stop(number: int, frame) -> None:
-        if os.getpid() != owner:  # a worker forked from this process
+        if os.getpid() != owner:  # forked, and signalled before it could reset its handlers
             os._exit(128 + number)
         if number == signal.SIGINT:
             raise KeyboardInterrupt
         raise SystemExit(128 + number)
 
     previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    _stopping.append(owner)
     try:
         yield
     finally:
+        _stopping.remove(owner)
         for number, handler in previous.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
@@ -331,7 +356,7 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
     with timer.stage("render: fragments"):
         plan.context.fragments = _render_fragments(plan.context, plan.env, _slugs_shown(catalog, to_render), jobs)
     with timer.stage("render: pages, in memory"):
-        fresh = render_in_memory(plan.env, plan.context, to_render, jobs)
+        fresh = render_pages(_renderer(plan), to_render, None, jobs, inspect=packed_links)
         plan.context.fragments = {}
     with timer.stage("post"):
         # static HTML files are read where they are, not copied anywhere
@@ -347,29 +372,6 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
         raise SiteError(result.warnings)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def render_in_memory(env, context: SiteContext, pages: list[PlannedPage], jobs: int) -> dict[str, tuple[str, str]]:
-    """Render ``pages`` without writing them; the links and ids of each HTML page (packed),
-    and every failure to render as a problem, as a build reports them."""
-
-    def render_one(page: PlannedPage) -> tuple[str, str | None, tuple[str, str] | None]:
-        try:
-            data = env.get_template(page.template).render(context.build(page)).encode("utf-8")
-        except Exception as error:  # reported per page; the check then fails as a whole
-            return page.output, describe_failure(error), None
-        return page.output, None, packed_links(data) if page.output.endswith(".html") else None
-
-    found: dict[str, tuple[str, str]] = {}
-    failures = []
-    for output, failure, links in fork_map(render_one, pages, jobs, minimum=PARALLEL_THRESHOLD):
-        if failure:
-            failures.append(Problem(output, 0, 0, f"could not render: {failure}"))
-        elif links is not None:
-            found[output] = links
-    if failures:
-        raise SiteError(failures)
-    return found
 
 
 def _methodology(project: Project, catalog: Catalog) -> dict:

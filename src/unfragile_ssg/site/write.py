@@ -299,17 +299,19 @@ def write_new(path: Path, data: bytes) -> None:
 RenderPage = Callable[[PlannedPage], bytes]
 
 
-def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int,
+def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path | None, jobs: int,
                  inspect: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
-    """Render and write pages, across ``jobs`` processes when there are enough of them.
-    ``inspect`` reads each HTML page while its bytes are at hand; its results are returned."""
+    """Render and write pages (into ``staging``; nowhere when None), across ``jobs`` processes
+    when there are enough of them. ``inspect`` reads each HTML page while its bytes are at
+    hand; its results are returned."""
 
     def render_one(page: PlannedPage) -> tuple[str, str | None, Any]:
         try:
             data = render(page)
         except Exception as error:  # reported per page; the build then fails as a whole
-            return page.output, describe_failure(error), None
-        write_new(staging / page.output, data)
+            return page.output, _describe_failure(error), None
+        if staging is not None:
+            write_new(staging / page.output, data)
         return page.output, None, inspect(data) if inspect and page.output.endswith(".html") else None
 
     seen: dict[str, Any] = {}
@@ -324,7 +326,7 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
     return seen
 
 
-def describe_failure(error: Exception) -> str:
+def _describe_failure(error: Exception) -> str:
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.endswith(".html"):
             return f"{type(error).__name__}: {error} (template {frame.filename}:{frame.lineno})"

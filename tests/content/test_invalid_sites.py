@@ -73,3 +73,14 @@ def test_every_problem_of_a_file_in_one_run(tmp_path) -> None:
     assert not any("unknown task 'Not_A_Slug'" in line for line in lines)  # the schema has said it already
     assert any("sample image 'missing.png' not found" in line for line in lines)  # although the sample lacks its licence
     assert lines[:-1] == sorted(lines[:-1], key=lambda line: (line.split(":")[0], *map(int, line.split(":")[1:3])))
+
+
+def test_fields_without_any_fence_are_told_to_add_both(tmp_path) -> None:
+    site = tmp_path / "no-fences"
+    shutil.copytree(INVALID / "no-opening-fence", site)
+    entry = site / "content/models/fence.md"
+    entry.write_text(entry.read_text("utf-8").replace("---\n", ""), "utf-8")
+    result = run_cli("check", cwd=site)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == ("content/models/fence.md:1:1: the fields have no '---' lines around them: "
+                                             "add a line '---' before the fields and one after them")

@@ -29,6 +29,7 @@ def config_option(command):
 
 
 def report(problems: list[Problem], output_format: str = "text", summary: bool = True) -> None:
+    problems = sorted(set(problems))  # by file, line and column, each once
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         if output_format == "github":
@@ -100,15 +101,27 @@ def build(project: Project, output, strict, jobs, base_url, no_captions, no_sear
 @click.option("--strict", is_flag=True, help="Treat warnings (broken links, missing captions) as errors.")
 @click.option("--external", is_flag=True, help="Also check external links (needs network).")
 @click.option("--sandbox", is_flag=True, help=SANDBOX_HELP)
-def check(project: Project, output_format, strict, external, sandbox) -> None:
-    """Validate the content and check every link, writing nothing."""
+@click.option("--jobs", "-j", type=int, default=0, help="Worker processes (default: one per core).")
+@click.option("--verbose", "-v", is_flag=True, help="Print the time of each stage.")
+def check(project: Project, output_format, strict, external, sandbox, jobs, verbose) -> None:
+    """Validate the content and check every link, writing no page (only the cache)."""
     from .site.build import BuildOptions, check_site
 
     project = _sandboxed(project, sandbox)
-    result = check_site(project, BuildOptions(strict=strict, external_links=external))
+    result = check_site(project, BuildOptions(strict=strict, external_links=external, jobs=jobs))
     report(result.warnings, output_format)
+    if verbose:
+        _print_timings(result)
     if output_format == "text":
-        click.echo(f"OK: {result.pages} pages checked, {len(result.warnings)} warnings.", err=True)
+        click.echo(f"OK: {result.pages} pages checked ({result.stats.rendered} rendered, {result.stats.reused} "
+                   f"unchanged since the cache), {len(result.warnings)} warning{'' if len(result.warnings) == 1 else 's'}, "
+                   f"in {result.seconds:.2f} s.", err=True)
+
+
+def _print_timings(result) -> None:
+    for name, seconds in result.timings:
+        peak = result.peaks.get(name)
+        click.echo(f"  {name:<34} {seconds * 1000:9.1f} ms" + (f"   peak {peak:6.0f} MB" if peak is not None else ""), err=True)
 
 
 @main.command()

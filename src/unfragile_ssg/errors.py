@@ -25,14 +25,31 @@ class Problem:
     severity: str = field(default="error", compare=False)
 
     def __str__(self) -> str:
+        """``path:line:col: message``; without the line and column when there are none (a
+        folder, a file as a whole), without the path when the problem is with no one file.
+        Control and invisible characters from content are shown escaped."""
+        if not self.path:
+            return printable(self.message)
+        if not self.line:
+            return printable(f"{self.path}: {self.message}")
         return printable(f"{self.path}:{self.line}:{self.col}: {self.message}")
 
     def github(self) -> str:
-        """A GitHub Actions workflow command, so a pull request shows it on the line."""
-        message = printable(self.message).replace("%", "%25")
-        path = printable(self.path).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
+        """A GitHub Actions workflow command, so a pull request shows it on the line (on the
+        file, or on the run as a whole, when it has no line or no file)."""
+        message = printable(self.message).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         command = "error" if self.severity == "error" else "warning"
-        return f"::{command} file={path},line={self.line or 1},col={self.col or 1}::{message}"
+        where = []
+        if self.path:
+            where.append(f"file={_property(printable(self.path))}")
+            if self.line:
+                where += [f"line={self.line}", f"col={self.col or 1}"]
+        return f"::{command} {','.join(where)}::{message}" if where else f"::{command}::{message}"
+
+
+def _property(value: str) -> str:
+    """A value inside a workflow command's properties, escaped as GitHub's runner expects."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
 
 
 class SiteError(Exception):
@@ -43,7 +60,7 @@ class SiteError(Exception):
             problems = [Problem("", 0, 0, problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = sorted(problems)
+        self.problems: list[Problem] = sorted(set(problems))  # by file, line and column, each once
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def __reduce__(self):  # raised in a worker process, it arrives with its problems

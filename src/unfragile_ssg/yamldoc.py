@@ -7,6 +7,7 @@ a valid document costs no bookkeeping.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -84,15 +85,8 @@ def load_with_positions(text: str, line_offset: int = 0) -> tuple[Any, Positions
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = (mark.line + 1 + line_offset) if mark else line_offset + 1
-        col = (mark.column + 1) if mark else 1
-        problem = error.problem or str(error)
-        if error.context:
-            problem = f"{error.context}, {problem}"
-        if error.context_mark and mark and error.context_mark.line != mark.line:
-            problem += f" (the construct started on line {error.context_mark.line + 1 + line_offset})"
-        raise YamlProblem(line, col, f"invalid YAML: {problem}") from None
+        line, col, message = explain_syntax_error(text, error)
+        raise YamlProblem(line + line_offset, col, message) from None
     except yaml.YAMLError as error:
         raise YamlProblem(line_offset + 1, 1, f"invalid YAML: {error}") from None
     positions = Positions(text, line_offset, root=node)
@@ -140,3 +134,76 @@ class _Converter:
             first_line[key] = self.positions._where(key_node)[0]
             result[key] = self.convert(value_node)
         return result
+
+
+_INDICATORS_THAT_CANNOT_START_A_VALUE = "@`%"
+
+
+def explain_syntax_error(text: str, error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
+    """Where a syntax error really is (1-based line and column in ``text``) and what an editor
+    should do about it. The parser's own words differ between libyaml and the pure-Python
+    parser and name the grammar, not the mistake: the usual mistakes are recognised from the
+    text around the error instead, and the parser's words are kept for the rest."""
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return 1, 1, f"invalid YAML: {error.problem or error}"
+    lines = text.split("\n")
+    line, col = mark.line + 1, mark.column + 1
+    current = lines[mark.line] if mark.line < len(lines) else ""
+    context = error.context or ""
+    started = error.context_mark
+    indent = current[: len(current) - len(current.lstrip(" \t"))]
+
+    if "\t" in indent:
+        return line, indent.index("\t") + 1, "invalid YAML: a tab in the indentation: YAML forbids tabs for indentation: use spaces"
+    if "quoted scalar" in context and started is not None:
+        return (started.line + 1, started.column + 1,
+                f"invalid YAML: the quote {lines[started.line][started.column]} opened here is never closed: close it at the "
+                "end of the value (a value that holds this quote goes inside the other kind of quotes)")
+    if "flow sequence" in context or "flow mapping" in context:
+        where = started or mark
+        opening, closing = ("[", "]") if "sequence" in context else ("{", "}")
+        return (where.line + 1, where.column + 1,
+                f"invalid YAML: the '{opening}' opened here is never closed: close it with '{closing}', "
+                "or wrap the value in quotes if the bracket is part of the text")
+    if mark.column < len(current) and current[mark.column] == "\t":
+        return line, col, "invalid YAML: a tab where YAML expects a value or a field: YAML forbids tabs for indentation: use spaces"
+    if mark.column < len(current) and current[mark.column] in _INDICATORS_THAT_CANNOT_START_A_VALUE:
+        character = current[mark.column]
+        return line, col, f"invalid YAML: a value cannot start with '{character}': wrap the value in quotes"
+    problem = error.problem or ""
+    if "mapping values are not allowed" in problem:
+        before = current[: mark.column]
+        if _FIELD_START.match(before) and ": " in before[len(indent):] + " ":
+            field = before[len(indent):].removeprefix("- ").split(":", 1)[0]
+            return (line, col, f"invalid YAML: the value of '{field}' contains ': ', which YAML reads as the start of "
+                               "another field: wrap the value in quotes")
+        above = _line_above(lines, mark.line)
+        if above is not None and ":" not in lines[above] and not lines[above].lstrip().startswith("-"):
+            return (above + 1, len(lines[above]) - len(lines[above].lstrip()) + 1,
+                    "invalid YAML: this line has no ':' after its field name: write 'name: value'")
+        return (line, len(indent) + 1,
+                "invalid YAML: bad indentation: this field is indented further than the field above it; the fields of "
+                "one mapping start in the same column (indent with spaces)")
+    if "expected key" in problem or "<block end>" in problem or "'-' indicator" in problem:
+        before = current[: mark.column].rstrip()
+        if before[len(indent):] and before.endswith(("'", '"')):
+            return line, col, "invalid YAML: text after the closing quote: put the whole value inside the quotes"
+        return (line, col, "invalid YAML: bad indentation: the fields of one mapping (and the items of one list) start "
+                           "in the same column, and a nested field is indented further than its parent (with spaces)")
+    message = f"{context}, {problem}" if context else problem or str(error)
+    if started is not None and started.line != mark.line:
+        message += f" (the construct started on line {started.line + 1})"
+    return line, col, f"invalid YAML: {message}"
+
+
+_FIELD_START = re.compile(r"^\s*(- )?[^\s:#'\"\[{][^:]*:\s")
+
+
+def _line_above(lines: list[str], index: int) -> int | None:
+    """The index of the nearest line above ``index`` that holds something other than a comment."""
+    for above in range(index - 1, -1, -1):
+        stripped = lines[above].strip()
+        if stripped and not stripped.startswith("#") and stripped != "---":
+            return above
+    return None

@@ -43,3 +43,38 @@ def test_syntax_error_has_position() -> None:
         load_with_positions("a: [1, 2\nb: 3\n", line_offset=1)
     assert caught.value.line >= 2
     assert caught.value.message.startswith("invalid YAML:")
+
+
+SYNTAX_ERRORS = [
+    # (text, line, column, what the message must say)
+    ("title: A\nlinks:\n\thomepage: https://x\n", 3, 1, "YAML forbids tabs for indentation: use spaces"),
+    ("title: A\nsummary: Captions: images\n", 2, 18, "the value of 'summary' contains ': '"),
+    ("tags:\n  - a: b: c\n", 2, 9, "the value of 'a' contains ': '"),
+    ("links:\n    homepage: https://x\n  source: https://y\n", 3, 3, "bad indentation"),
+    ("title: A\n  summary: B\n", 2, 3, "indented further than the field above it"),
+    ('title: "A\nsummary: B\n', 1, 8, 'the quote " opened here is never closed'),
+    ("title: A\nsummary: [x\npublisher: P\n", 2, 10, "the '[' opened here is never closed: close it with ']'"),
+    ("title: A\nsummary: {x\npublisher: P\n", 2, 10, "the '{' opened here is never closed: close it with '}'"),
+    ("title: @foo\n", 1, 8, "a value cannot start with '@': wrap the value in quotes"),
+    ('title: "A" b\n', 1, 12, "text after the closing quote"),
+    ("title A\nsummary: b\n", 1, 1, "this line has no ':' after its field name"),
+]
+
+
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+@pytest.mark.parametrize("text,line,col,says", SYNTAX_ERRORS)
+def test_syntax_errors_name_the_mistake_and_the_fix(monkeypatch, parser, text, line, col, says) -> None:
+    """The same words and position from either parser (they word their own errors differently)."""
+    import yaml
+
+    from unfragile_ssg import yamldoc
+
+    if parser == "python":
+        monkeypatch.setattr(yamldoc, "_Loader", yaml.SafeLoader)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML built without libyaml")
+    with pytest.raises(YamlProblem) as caught:
+        load_with_positions(text, line_offset=2)
+    assert (caught.value.line, caught.value.col) == (line + 2, col)
+    assert caught.value.message.startswith("invalid YAML: ")
+    assert says in caught.value.message

@@ -232,8 +232,10 @@ def test_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "settings file not found" in result.stderr
 
 
-def test_check_writes_nothing_into_the_project(basic_site: Path) -> None:
+def test_check_writes_nothing_into_the_project_but_its_cache(basic_site: Path) -> None:
     before = sorted(p.relative_to(basic_site.parent) for p in basic_site.parent.rglob("*"))
     result = run_cli("check", "--config", str(basic_site))
     assert result.exit_code == 0, result.output
-    assert sorted(p.relative_to(basic_site.parent) for p in basic_site.parent.rglob("*")) == before
+    after = sorted(p.relative_to(basic_site.parent) for p in basic_site.parent.rglob("*"))
+    assert [p for p in after if p.parts[0] != ".unfragile-cache"] == before
+    assert not (basic_site.parent / ".unfragile-cache" / "builds").exists()  # no output, so no output's manifest

@@ -114,6 +114,18 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     return front, body, body_line
 
 
+_LOOKS_LIKE_A_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)")
+
+
+def _no_front_matter(text: str) -> str:
+    """What to do with a markdown file that has no front matter, by what it seems to hold."""
+    if _LOOKS_LIKE_A_FIELD.match(text):
+        if _FENCE.search(text):
+            return "the front matter has no opening '---': add a line '---' at the top of the file"
+        return "the fields have no '---' lines around them: add a line '---' before the fields and one after them"
+    return "no front matter: start the file with '---', the fields, then '---'"
+
+
 def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None) -> tuple[RawEntry | None, Problem | None]:
     """Parse one entry file (its bytes, if already read); a problem instead when it can't be."""
     shown = project.display(path)
@@ -143,7 +155,7 @@ def read_entry(project: Project, kind: str, path: Path, raw: bytes | None = None
         if path.suffix == ".md":
             front_text, body, body_line = split_front_matter(text)
             if not front_text.strip():
-                return None, Problem(shown, 1, 1, "no front matter: start the file with '---', the fields, then '---'")
+                return None, Problem(shown, 1, 1, _no_front_matter(text))
             data, positions = load_with_positions(front_text)  # front_text keeps the fence line's newline
         else:
             body, body_line = "", 0

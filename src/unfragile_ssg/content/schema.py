@@ -123,10 +123,13 @@ class Capability(Strict):
     tasks: list[Slug] = Field(default_factory=list, max_length=20)
 
 
+ImagePath = Annotated[str, Field(max_length=300)]
+
+
 class Sample(Strict):
     """An image for the captioning step, with the terms it may be shown under."""
 
-    image: Annotated[str, Field(max_length=300)] = Field(description="Path relative to the entry file.")
+    image: ImagePath = Field(description="Path relative to the entry file.")
     credit: Line
     license: Line
     source: Url | None = None

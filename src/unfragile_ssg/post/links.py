@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from .. import cachefile
@@ -210,17 +211,19 @@ class BrokenLink:
 class Resolver:
     """Resolves links of pages against the set of output files."""
 
-    def __init__(self, folder: Path, base_path: str, pages: dict[str, PageLinks]):
+    def __init__(self, folder: Path | None, base_path: str, pages: dict[str, PageLinks], files: Iterable[str] = ()):
+        """Files exist when ``folder`` holds them, or when they are in ``files`` (all of them,
+        when there is no folder)."""
         self.folder = folder
         self.base_path = base_path if base_path.endswith("/") else base_path + "/"
         self.pages = pages
-        self._exists: dict[str, bool] = {}
+        self._exists: dict[str, bool] = dict.fromkeys(files, True)
         self._ids: dict[str, set[str]] = {}  # of the pages fragment links go into: few, each read often
 
     def file_exists(self, relative: str) -> bool:
         known = self._exists.get(relative)
         if known is None:
-            known = relative in self.pages or (self.folder / relative).is_file()
+            known = relative in self.pages or (self.folder is not None and (self.folder / relative).is_file())
             self._exists[relative] = known
         return known
 
@@ -382,7 +385,7 @@ def _line_of(source_text: str | None, link: str) -> tuple[int, int]:
 
 
 def check_links(
-    folder: Path,
+    folder: Path | None,
     base_path: str,
     sources: dict[str, tuple[str, ...]],
     root: Path | None = None,
@@ -394,6 +397,7 @@ def check_links(
     html: list[str] | None = None,
     files: list[str] | None = None,
     fresh: dict[str, PageLinks] | None = None,
+    stored: LinkCache | None = None,
 ) -> tuple[list[Problem], dict[str, float]]:
     """Problems for broken links, and timings; ``sources`` maps output files to content files.
 
@@ -406,14 +410,17 @@ def check_links(
     keys = keys or {}
     stored = load_cache(cache)
     known = stored.parsed(keys)
-    pages = parse_site(folder, jobs, {**known, **(fresh or {})}, html)
+    if folder is not None:
+        pages = parse_site(folder, jobs, {**known, **(fresh or {})}, html)
+    else:  # no folder to read pages from: they were all parsed as rendered, or before
+        pages = dict(sorted({**known, **(fresh or {})}.items()))
     # what an absolute link's verdict depends on: the files there are, and the base path
     names = hashlib.blake2b("\n".join([base_path, *sorted(files)]).encode(), digest_size=16).hexdigest() if files is not None else ""
     same_files = bool(names) and names == stored.files
     verdicts = dict(stored.verdicts) if same_files else {}
     parsed = time.perf_counter()
     skip = stored.still_clean(keys) if same_files else {}
-    broken, clean = _resolve(Resolver(folder, base_path, pages), verdicts, skip)
+    broken, clean = _resolve(Resolver(folder, base_path, pages, files if folder is None else ()), verdicts, skip)
     if len(known) != len(stored.pages) or len(pages) != len(known) or not same_files:
         save_cache(cache, keys, pages, names, verdicts, clean)  # else the cache already says all of this
     severity = "error" if strict else "warning"

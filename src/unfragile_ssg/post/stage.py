@@ -15,7 +15,7 @@ from ..content.history import git_dates
 from ..errors import Problem, SiteError
 from ..pages.urls import entry_path
 from .feed import FEED_PATH, atom_feed
-from .links import PageLinks, check_links
+from .links import LinkCache, PageLinks, check_links
 from .robots import robots_txt
 from .search import build_search_index
 from .sitemap import sitemap_xml
@@ -29,7 +29,7 @@ class PostInput:
     project: object
     context: object  # render.context.SiteContext
     pages: list  # pages.plan.PlannedPage
-    folder: Path  # the staging folder, complete but not yet published
+    folder: Path | None  # the staging folder, complete but not yet published (None: check, which writes no page)
     strict: bool = False
     external_links: bool = False
     search: bool = True
@@ -73,19 +73,29 @@ def post_process(post: PostInput) -> list[Problem]:
     write_new(folder / FEED_PATH, atom_feed(settings, entries, lambda e: entry_path(e.kind, e.slug), linker.absolute, dates))
     post.timings["sitemap, robots, feed"] = time.perf_counter() - started
 
-    sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}
-    keys = {page.output: page.key for page in post.pages}
-    html = [name for name in [*keys, *post.static] if name.endswith(".html")]  # all the folder holds, unwalked
-    problems, link_timings = check_links(
-        folder, settings.base_path, sources, root=project.root, strict=post.strict, external=post.external_links,
-        cache=link_cache(post.cache_dir or project.cache_dir, folder), keys=keys, html=html,
-        files=[*keys, *post.static, SITEMAP_PATH, ROBOTS_PATH, FEED_PATH],
-        fresh={page: PageLinks(packed=packed) for page, packed in post.page_links.items()},
-    )
-    post.timings.update(link_timings)
+    problems = check_page_links(post, link_cache(post.cache_dir or project.cache_dir, folder))
     if post.strict and problems:
         raise SiteError(problems)
 
     if post.search:
         build_search_index(folder, post.pages, post.timings)
+    return problems
+
+
+def check_page_links(post: PostInput, cache: Path, stored: LinkCache | None = None) -> list[Problem]:
+    """The link check of the planned pages, the static files and the files written beside them
+    (sitemap, robots.txt, feed), with the link cache ``cache``. Without a folder (``check``,
+    which writes no page), every HTML page must be in ``post.page_links`` or in the cache
+    (``stored``, when it has been read already)."""
+    project = post.project
+    sources = {page.output: tuple(page.sources) for page in post.pages if page.sources}
+    keys = {page.output: page.key for page in post.pages}
+    html = [name for name in [*keys, *post.static] if name.endswith(".html")]  # all the folder holds, unwalked
+    problems, link_timings = check_links(
+        post.folder, project.settings.base_path, sources, root=project.root, strict=post.strict,
+        external=post.external_links, cache=cache, keys=keys, html=html,
+        files=[*keys, *post.static, SITEMAP_PATH, ROBOTS_PATH, FEED_PATH],
+        fresh={page: PageLinks(packed=packed) for page, packed in post.page_links.items()}, stored=stored,
+    )
+    post.timings.update(link_timings)
     return problems

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
-import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,14 +25,15 @@ from ..fingerprint import fingerprint
 from ..paths import outside_site
 from ..pages.plan import PlannedPage, plan_site
 from ..pages.urls import Linker
+from ..post.links import load_cache as load_link_cache
 from ..post.links import packed_links
-from ..post.stage import PostInput, post_process
+from ..post.stage import PostInput, check_page_links, link_cache, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, layout_problems, make_environment, render_template, template_folders
 from .lock import output_lock
 from .parallel import fork_map
-from .write import Staging, WriteStats, copy_static, render_pages
+from .write import Staging, WriteStats, copy_static, render_pages, staging_path
 
 
 @dataclass
@@ -147,7 +149,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         raws = [raw for raw, _, _ in results if raw is not None]
         problems += [problem for _, problem, _ in results if problem is not None]
     with timer.stage("validate: across entries"):
-        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None])
+        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None], files)
         if memory is not None:
             memory.entry_cache = cache.next_build()
         else:
@@ -214,35 +216,19 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):
-        linker = Linker(project.settings.base_path, project.settings.base_url)
-        assets, problems = collect_assets(project)
-        problems += layout_problems(project)
-        # the caption store's files are published as they are: none may come from outside the site
-        problems += [p for p in (outside_site(source, project.root, project.display) for source in caption_files.values()) if p]
-        if problems:
-            raise SiteError(problems)
-        dates = git_dates(project.root)
-        # what a page shows beyond its entry file: its samples' captions, its "last updated" date
-        shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
-        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
+        plan = _plan(project, catalog, entries, samples, caption_files)
+        pages, context, env, static = plan.pages, plan.context, plan.env, plan.static
         result.pages = len(pages)
-        context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
-                              updated=dates)
-        env = make_environment(project, linker, assets)
 
     with staging:
         with timer.stage("render: reuse unchanged"):
-            static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
             to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})
         with timer.stage("render: fragments"):
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
-            def render(page: PlannedPage) -> bytes:
-                return render_template(env, page.template, context.build(page), project).encode("utf-8")
-
             # pages are read for the link check while their bytes are at hand, not read back later
-            page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
+            page_links = render_pages(_renderer(plan), to_render, staging.path, jobs, inspect=packed_links)
             result.stats.rendered = len(to_render)
             context.fragments = {}  # the post stage reads no fragment: their memory is free for its own
         with timer.stage("write: static files"):
@@ -264,16 +250,138 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
     return result
 
 
+@dataclass
+class _Plan:
+    pages: list[PlannedPage]
+    context: SiteContext
+    env: object  # the Jinja environment
+    static: list[tuple[str, Path]]  # files copied as they are: (output name, source)
+
+
+def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dict, caption_files: dict) -> _Plan:
+    """Every page with its fingerprint, what the templates are given, and the static files."""
+    linker = Linker(project.settings.base_path, project.settings.base_url)
+    assets, problems = collect_assets(project)
+    problems += layout_problems(project)
+    # the caption store's files are published as they are: none may come from outside the site
+    problems += [p for p in (outside_site(source, project.root, project.display) for source in caption_files.values()) if p]
+    if problems:
+        raise SiteError(problems)
+    dates = git_dates(project.root)
+    # what a page shows beyond its entry file: its samples' captions, its "last updated" date
+    shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
+    pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
+    context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
+                          updated=dates)
+    env = make_environment(project, linker, assets)
+    static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
+    return _Plan(pages, context, env, static)
+
+
+def _renderer(plan: _Plan):
+    def render(page: PlannedPage) -> bytes:
+        return render_template(plan.env, page.template, plan.context.build(page), plan.context.project).encode("utf-8")
+
+    return render
+
+
 def check_site(project: Project, options: BuildOptions) -> BuildResult:
-    """Everything a build does, into a temporary folder that is then thrown away."""
-    with tempfile.TemporaryDirectory(prefix="unfragile-check-") as folder:
-        options.output = Path(folder) / "site"
-        options.cache_dir = Path(folder) / "cache"  # check leaves no trace in the project
-        options.captions = False
-        options.search = False
-        result = build_site(project, options)
-        result.output = None
-        return result
+    """Everything a build checks, writing no page: validation, the catalog, rendering, and the
+    link check. Only the pages the link cache does not know (by their fingerprint) are
+    rendered, in memory, for their links; the others' links are those the last build or
+    check found. Writes nothing but the cache (``.unfragile-cache/``, or ``cache_dir``): no
+    output folder, no temporary folder, so a check stopped in any way leaves nothing behind."""
+    with collector_paused(), stopped_cleanly():
+        return _check_site(project, options)
+
+
+_stopping: list[int] = []  # the process whose stopped_cleanly() is in force, if any
+
+
+def _plain_signals_in_child() -> None:
+    """In a process forked while stopped_cleanly() is in force: SIGTERM kills it at once, as by
+    default. A Python handler there could miss the signal (one that arrives as the worker
+    starts waiting on its pool's queue, in C, is only seen at the next bytecode, which never
+    comes), and the parent would wait for it forever. SIGINT is ignored: Ctrl-C reaches the
+    whole process group, and the parent stops its workers."""
+    if _stopping:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_plain_signals_in_child)
+
+
+@contextmanager
+def stopped_cleanly():
+    """SIGTERM and SIGINT stop this process through an exception (SystemExit, KeyboardInterrupt),
+    so that what it was doing is undone on the way out (a cache file half written, worker
+    processes) instead of the process vanishing mid-way. Forked workers, which hold nothing
+    of their own, keep the default: they die at once. Only from the main thread, where
+    signals arrive."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(number: int, frame) -> None:
+        if os.getpid() != owner:  # forked, and signalled before it could reset its handlers
+            os._exit(128 + number)
+        if number == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    _stopping.append(owner)
+    try:
+        yield
+    finally:
+        _stopping.remove(owner)
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def _check_site(project: Project, options: BuildOptions) -> BuildResult:
+    started = time.perf_counter()
+    result = BuildResult()
+    timer = Timer(result.timings, result.peaks)
+    jobs = options.jobs or os.cpu_count() or 1
+    cache_dir = options.cache_dir or project.cache_dir
+    options.captions = False  # a check runs no model: stored captions only
+
+    entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
+    with timer.stage("plan"):
+        plan = _plan(project, catalog, entries, samples, caption_files)
+        result.pages = len(plan.pages)
+    # the link cache of the default output's build, so that a check after a build (or after
+    # a check) renders only what changed since
+    links_file = link_cache(cache_dir, staging_path(project.default_output().absolute()))
+    with timer.stage("render: link cache lookup"):
+        stored = load_link_cache(links_file)
+        known = stored.parsed({page.output: page.key for page in plan.pages})
+        to_render = [page for page in plan.pages if page.output not in known]
+        result.stats.rendered, result.stats.reused = len(to_render), len(plan.pages) - len(to_render)
+    with timer.stage("render: fragments"):
+        plan.context.fragments = _render_fragments(plan.context, plan.env, _slugs_shown(catalog, to_render), jobs)
+    with timer.stage("render: pages, in memory"):
+        fresh = render_pages(_renderer(plan), to_render, None, jobs, inspect=packed_links)
+        plan.context.fragments = {}
+    with timer.stage("post"):
+        # static HTML files are read where they are, not copied anywhere
+        fresh.update((name, packed_links(source.read_bytes())) for name, source in plan.static if name.endswith(".html"))
+        post = PostInput(project, plan.context, plan.pages, None, strict=options.strict,
+                         external_links=options.external_links, search=False, cache_dir=cache_dir,
+                         changed=len(to_render), static=tuple(name for name, _ in plan.static), page_links=fresh)
+        try:
+            result.warnings.extend(check_page_links(post, links_file, stored))
+        finally:
+            result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
+    if options.strict and result.warnings:
+        raise SiteError(result.warnings)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _methodology(project: Project, catalog: Catalog) -> dict:

@@ -60,12 +60,17 @@ def check_output_folder(output: Path) -> None:
         )
 
 
+def staging_path(output: Path) -> Path:
+    """The folder a build of ``output`` renders into before it becomes the output."""
+    return output.parent / f".{output.name}.staging"
+
+
 class Staging:
     """A sibling folder of the output that becomes the output when everything succeeded."""
 
     def __init__(self, output: Path, cache_dir: Path):
         self.output = output
-        self.path = output.parent / f".{output.name}.staging"
+        self.path = staging_path(output)
         self.spare = output.parent / f".{output.name}.previous"
         self.manifest = manifest_path(cache_dir, output)
         self.spare_manifest = manifest_path(cache_dir, self.spare)
@@ -295,10 +300,11 @@ def write_new(path: Path, data: bytes) -> None:
 RenderPage = Callable[[PlannedPage], bytes]
 
 
-def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jobs: int,
+def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path | None, jobs: int,
                  inspect: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
-    """Render and write pages, across ``jobs`` processes when there are enough of them.
-    ``inspect`` reads each HTML page while its bytes are at hand; its results are returned."""
+    """Render and write pages (into ``staging``; nowhere when None), across ``jobs`` processes
+    when there are enough of them. ``inspect`` reads each HTML page while its bytes are at
+    hand; its results are returned."""
 
     def render_one(page: PlannedPage) -> tuple[str, list[Problem] | None, Any]:
         try:
@@ -307,7 +313,8 @@ def render_pages(render: RenderPage, pages: list[PlannedPage], staging: Path, jo
             return page.output, error.problems, None
         except Exception as error:  # reported per page; the build then fails as a whole
             return page.output, [Problem(page.output, 0, 0, f"could not render: {_describe_failure(error)}")], None
-        write_new(staging / page.output, data)
+        if staging is not None:
+            write_new(staging / page.output, data)
         return page.output, None, inspect(data) if inspect and page.output.endswith(".html") else None
 
     seen: dict[str, Any] = {}

@@ -97,7 +97,7 @@ Imported from {page} on {today()} by `unfragile import hf`: the title, publisher
     before = tree(evidence_site / "content")
     again = run_cli("import", "hf", "acme/tiny-captioner", cwd=evidence_site)
     assert again.exit_code == 1
-    assert again.stderr.startswith("tiny-captioner:0:0: an entry 'tiny-captioner' already exists "
+    assert again.stderr.startswith("tiny-captioner: an entry 'tiny-captioner' already exists "
                                    "(content/models/tiny-captioner.md): nothing was written")
     assert tree(evidence_site / "content") == before
 
@@ -106,16 +106,16 @@ def test_import_hf_needs_a_task_of_the_site_and_an_existing_repository(standin, 
     standin.models["acme/speech"] = hub_model("acme/speech", downloads=1, likes=1, pipeline_tag="automatic-speech-recognition")
     result = run_cli("import", "hf", "acme/speech", cwd=evidence_site)
     assert result.exit_code == 1
-    assert result.stderr.startswith("acme/speech:0:0: the hub gives pipeline tag 'automatic-speech-recognition', which is "
+    assert result.stderr.startswith("acme/speech: the hub gives pipeline tag 'automatic-speech-recognition', which is "
                                     "none of the site's tasks: pass --task with one of image-captioning, prompt-engineering")
     assert run_cli("import", "hf", "acme/speech", "--task", "prompt-engineering", "--slug", "speech-x",
                    cwd=evidence_site).exit_code == 0
     assert "- prompt-engineering" in (evidence_site / "content/models/speech-x.md").read_text()
     missing = run_cli("import", "hf", "acme/none", cwd=evidence_site)
     assert missing.exit_code == 1
-    assert missing.stderr.startswith("acme/none:0:0: the hub has no model 'acme/none' (or it is private): check the id")
+    assert missing.stderr.startswith("acme/none: the hub has no model 'acme/none' (or it is private): check the id")
     assert run_cli("import", "hf", "not a repo", cwd=evidence_site).stderr.startswith(
-        "not a repo:0:0: not a hub repository: write ORG/NAME, datasets/ORG/NAME or its https://huggingface.co/ address")
+        "not a repo: not a hub repository: write ORG/NAME, datasets/ORG/NAME or its https://huggingface.co/ address")
     datasets = run_cli("import", "hf", "datasets/acme/set", cwd=evidence_site)
     assert "'datasets' is not a kind of this site" in datasets.stderr
 

@@ -103,7 +103,7 @@ def test_only_and_slugs_choose_what_is_asked(standin, evidence_site: Path) -> No
     assert "likes:" in text and "stars:" not in text
     unknown = pull(evidence_site, "alpah")
     assert unknown.exit_code == 1
-    assert "alpah:0:0: no entry has the slug 'alpah' (did you mean 'alpha'?)" in unknown.stderr
+    assert "alpah: no entry has the slug 'alpah' (did you mean 'alpha'?)" in unknown.stderr
 
 
 def test_offline_names_the_entry_and_writes_nothing(monkeypatch, evidence_site: Path) -> None:

@@ -82,15 +82,15 @@ def make_chained_link(site: Path, tmp_path: Path) -> None:
 
 
 CASES = {
-    "entry file": (make_entry_link, "content/models/leak.md:0:0: symbolic link to '../../../outside/leak.md', outside the site: replace the link with the file itself"),
+    "entry file": (make_entry_link, "content/models/leak.md: symbolic link to '../../../outside/leak.md', outside the site: replace the link with the file itself"),
     "kind folder": (make_kind_folder_link, "content/models/alpha-captioner.md:23:16: compare_with names no entry: 'beta-prompts': use the slug (file name) of an entry\n"  # the prompt it names is not read
-                    "content/prompts:0:0: symbolic link to '../../outside/prompts', outside the site: replace the link with the folder itself"),
-    "content folder": (make_content_link, "content:0:0: symbolic link to '../outside/content', outside the site: replace the link with the folder itself"),
-    "asset file": (make_asset_link, "assets/secret.txt:0:0: symbolic link to '../../outside/secret.txt', outside the site: replace the link with the file itself"),
-    "asset folder": (make_asset_folder_link, "assets/images:0:0: symbolic link to '../../outside/images', outside the site: replace the link with the folder itself"),
-    "layout file": (make_layout_link, "layouts/home.html:0:0: symbolic link to '../../outside/home.html', outside the site: replace the link with the file itself"),
-    "layouts folder": (make_layouts_link, "layouts:0:0: symbolic link to '../outside/layouts', outside the site: replace the link with the folder itself"),
-    "chained link": (make_chained_link, "assets/first.txt:0:0: symbolic link to '../hop.txt' (which leads to '{outside}/hop.txt'), outside the site: replace the link with the file itself"),
+                    "content/prompts: symbolic link to '../../outside/prompts', outside the site: replace the link with the folder itself"),
+    "content folder": (make_content_link, "content: symbolic link to '../outside/content', outside the site: replace the link with the folder itself"),
+    "asset file": (make_asset_link, "assets/secret.txt: symbolic link to '../../outside/secret.txt', outside the site: replace the link with the file itself"),
+    "asset folder": (make_asset_folder_link, "assets/images: symbolic link to '../../outside/images', outside the site: replace the link with the folder itself"),
+    "layout file": (make_layout_link, "layouts/home.html: symbolic link to '../../outside/home.html', outside the site: replace the link with the file itself"),
+    "layouts folder": (make_layouts_link, "layouts: symbolic link to '../outside/layouts', outside the site: replace the link with the folder itself"),
+    "chained link": (make_chained_link, "assets/first.txt: symbolic link to '../hop.txt' (which leads to '{outside}/hop.txt'), outside the site: replace the link with the file itself"),
     "sample image": (make_sample_link, "content/models/gamma-writer.md:{line}:13: sample image '../media/photo.jpg': content/media/photo.jpg is a symbolic link to '../../../outside/photo.jpg', outside the site: replace the link with the file itself"),
 }
 
@@ -136,7 +136,7 @@ def test_a_template_loaded_by_name_is_confined_too(basic_site: Path, tmp_path: P
     with pytest.raises(SiteError) as caught:
         render_template(env, "late.html", {}, project)
     assert [str(p) for p in caught.value.problems] == [
-        "layouts/late.html:0:0: symbolic link to '../../outside/late.html', outside the site: replace the link with the file itself"
+        "layouts/late.html: symbolic link to '../../outside/late.html', outside the site: replace the link with the file itself"
     ]
 
 
@@ -178,7 +178,7 @@ def test_a_published_caption_image_from_outside_the_site(tmp_path: Path) -> None
     shutil.rmtree(tmp_path / "public")
     result = run_cli("build", "--config", str(site / "unfragile.yaml"), "--output", str(tmp_path / "public"), "--no-search", "--no-captions")
     assert (result.exit_code, result.stderr.splitlines()[-2:]) == (1, [
-        f"captions/images/{published}:0:0: symbolic link to '../../../outside/{published}', outside the site: replace the link with the file itself",
+        f"captions/images/{published}: symbolic link to '../../../outside/{published}', outside the site: replace the link with the file itself",
         "1 problem found; nothing was written."])
     assert not (tmp_path / "public").exists()
 
@@ -189,5 +189,5 @@ def test_the_settings_file_itself(basic_site: Path, tmp_path: Path) -> None:
     basic_site.unlink()
     link(basic_site, secret)
     result = run_cli("check", "--config", str(basic_site))
-    assert (result.exit_code, result.stderr) == (1, "unfragile.yaml:0:0: symbolic link to '../outside/credentials', outside the site: "
+    assert (result.exit_code, result.stderr) == (1, "unfragile.yaml: symbolic link to '../outside/credentials', outside the site: "
                                                     "replace the link with the file itself\n1 problem found; nothing was written.\n")

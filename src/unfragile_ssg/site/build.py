@@ -241,10 +241,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
                 result.warnings.extend(post_process(post))
             finally:
                 result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
-        # an error is an error whichever stage found it (an unreadable sample image): the words
-        # say "nothing was written", and the exit code must agree
-        if result.warnings and (options.strict or any(w.severity == "error" for w in result.warnings)):
-            raise SiteError(result.warnings)
+        _fail_on_errors(result.warnings, options.strict)
         staging.commit(pages)
     result.seconds = time.perf_counter() - started
     return result
@@ -378,10 +375,16 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
             result.warnings.extend(check_page_links(post, links_file, stored))
         finally:
             result.timings.extend((f"post: {step}", seconds) for step, seconds in post.timings.items())
-    if options.strict and result.warnings:
-        raise SiteError(result.warnings)
+    _fail_on_errors(result.warnings, options.strict)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _fail_on_errors(problems: list[Problem], strict: bool) -> None:
+    """An error is an error whichever stage found it (an unreadable sample image): the words
+    say "nothing was written", and the exit code must agree. Under ``strict``, so is a warning."""
+    if problems and (strict or any(p.severity == "error" for p in problems)):
+        raise SiteError(problems)
 
 
 def _methodology(project: Project, catalog: Catalog) -> dict:

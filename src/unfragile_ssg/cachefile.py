@@ -1,20 +1,39 @@
-"""One cache file: a pickle stamped with the version of what wrote it, replaced atomically.
+"""One cache file: typed MessagePack, stamped and checksummed, replaced atomically.
 
-Every cache of a build (entries, term counts, scores, links) is one or more such files. A
-file that is missing, damaged, or written by another version of the code or format reads as
-absent, so that a cache can cost time but never give a wrong result; a crash half-way through
-a write leaves the previous file in place."""
+Every cache of a build (entries, term counts, the match graph, scores, page manifests, links,
+model hashes) is one or more such files. Caches arrive by pull request like content does, so
+nothing in them is trusted: the format holds data only (MessagePack, never a pickle: loading
+cannot run code), and a file reads as absent when it is missing, damaged (its checksum), written
+by another version of the code or format (its stamp) or of the wrong shape (it is decoded into
+the type its reader declares, which checks every field). A cache can cost time but never give a
+wrong result or a traceback; a crash half-way through a write leaves the previous file in place
+and a temporary file that the next build removes (``remove_stale_temporaries``).
+
+    magic (16 bytes) | stamp length (4 bytes) | stamp | blake2b-128 of stamp and payload | payload
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import re
+import struct
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from . import __version__
+
+MAGIC = b"unfragile-cache\x01"
+SUFFIX = ".msgpack"
+_LENGTH = struct.Struct(">I")
+_DIGEST_SIZE = 16
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")  # what ``save`` writes before the rename
+_LEGACY = (".pickle",)  # files of the pickled caches this format replaced: never read, removed
+
+Raw = msgspec.Raw  # a part of a payload left encoded, to decode later (or never) with ``decode``
 
 
 @lru_cache(maxsize=1)
@@ -37,24 +56,96 @@ def stamp(fmt: object) -> str:
     return f"{fmt}:{code_digest()}"
 
 
-def load(path: Path, version: str) -> Any:
-    """What ``save`` stored at ``path`` under ``version``; None when it cannot be used."""
+@lru_cache(maxsize=64)
+def _decoder(kind: Any) -> msgspec.msgpack.Decoder:
+    return msgspec.msgpack.Decoder(kind)
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def encode(data: Any) -> bytes:
+    """``data`` (built-in types, dataclasses, named tuples, typed dicts) as MessagePack."""
+    return _ENCODER.encode(data)
+
+
+def decode(payload: bytes | Raw, kind: Any = Any) -> Any:
+    """``payload`` decoded into ``kind``; raises ``msgspec.DecodeError`` or ``ValidationError``
+    (both ``ValueError``) when it is damaged or of another shape."""
+    return _decoder(kind).decode(payload)
+
+
+def unframe(framed: bytes, version: str) -> memoryview | None:
+    """The payload of a cache file's bytes, or None unless its magic, stamp and checksum hold."""
+    view = memoryview(framed)
+    head = len(MAGIC) + _LENGTH.size
+    if len(view) < head or view[: len(MAGIC)] != MAGIC:
+        return None
+    (length,) = _LENGTH.unpack_from(view, len(MAGIC))
+    body = head + length + _DIGEST_SIZE
+    if len(view) < body or view[head : head + length] != version.encode():
+        return None
+    payload = view[body:]
+    hasher = hashlib.blake2b(view[head : head + length], digest_size=_DIGEST_SIZE)
+    hasher.update(payload)
+    return payload if hasher.digest() == view[head + length : body] else None
+
+
+def frame(version: str, payload: bytes) -> bytes:
+    label = version.encode()
+    hasher = hashlib.blake2b(label, digest_size=_DIGEST_SIZE)
+    hasher.update(payload)
+    return b"".join((MAGIC, _LENGTH.pack(len(label)), label, hasher.digest(), payload))
+
+
+def load(path: Path, version: str, kind: Any = Any) -> Any:
+    """What ``save`` stored at ``path`` under ``version``, decoded into ``kind``; None when it
+    cannot be used (missing, damaged, another version, another shape)."""
     try:
-        with open(path, "rb") as handle:
-            stored = pickle.load(handle)
-    except Exception:  # missing or damaged: only costs computing it again
+        payload = unframe(path.read_bytes(), version)
+        return decode(payload, kind) if payload is not None else None
+    except (OSError, ValueError):  # missing, damaged or of another shape: only costs computing it again
         return None
-    if not isinstance(stored, dict) or stored.get("version") != version:
-        return None
-    return stored.get("data")
 
 
 def save(path: Path, version: str, data: Any) -> None:
+    """Store ``data`` at ``path``: a new file renamed over the old one, never written through."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
-            pickle.dump({"version": version, "data": data}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(frame(version, encode(data)))
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Remove, anywhere under ``folder``, the temporary files of writes that were killed before
+    their rename (their process is gone), and the pickles of the format this one replaced;
+    return how many went. Only this module's names are touched."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for directory, _folders, files in os.walk(folder):
+        for name in files:
+            match = _TEMPORARY.match(name)
+            if (match and not _running(int(match.group(1)))) or name.endswith(_LEGACY):
+                try:
+                    os.unlink(os.path.join(directory, name))
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process: leave its files alone
+        return True
+    return True

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import cachefile
 from ..content.history import git_dates
 from ..errors import Problem, SiteError
 from ..pages.urls import entry_path
@@ -50,7 +51,7 @@ def content_dates(post: PostInput) -> dict:
 def link_cache(cache_dir: Path, folder: Path) -> Path:
     """One cache of parsed pages per output folder (the staging folder is named after it)."""
     name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "links" / f"{name}.pickle"
+    return cache_dir / "links" / f"{name}{cachefile.SUFFIX}"
 
 
 def write_new(path: Path, text: str) -> None:

@@ -54,7 +54,8 @@ def previous_output(staging: Path) -> Path | None:
 
 
 def reuse_index(previous: Path | None, folder: Path, key: str) -> bool:
-    """Hard-link the previous bundle into ``folder`` when its key matches; True when done."""
+    """Copy the previous bundle into ``folder`` when its key matches; True when done. Copied,
+    never linked: the output and the staging folder must not share a file."""
     if previous is None:
         return False
     old = previous / BUNDLE
@@ -66,18 +67,11 @@ def reuse_index(previous: Path | None, folder: Path, key: str) -> bool:
     target = folder / BUNDLE
     shutil.rmtree(target, ignore_errors=True)  # the write stage may leave its empty folders
     try:
-        shutil.copytree(old, target, copy_function=_link_or_copy)
+        shutil.copytree(old, target, copy_function=shutil.copyfile)
     except OSError:
         shutil.rmtree(target, ignore_errors=True)
         return False
     return True
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 def run_pagefind(folder: Path, timeout: float = 3600) -> float:

@@ -130,7 +130,7 @@ def remove_stale_temporaries(folder: Path) -> int:
     for directory, _folders, files in os.walk(folder):
         for name in files:
             match = _TEMPORARY.match(name)
-            if (match and not _running(int(match.group(1)))) or name.endswith(_LEGACY):
+            if (match and not process_running(int(match.group(1)))) or name.endswith(_LEGACY):
                 try:
                     os.unlink(os.path.join(directory, name))
                     removed += 1
@@ -139,7 +139,8 @@ def remove_stale_temporaries(folder: Path) -> int:
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user's counts as running)."""
     if pid == os.getpid():
         return True
     try:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import cachefile
 from ..cachefile import code_digest
 from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
@@ -207,6 +208,9 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     jobs = options.jobs or os.cpu_count() or 1
 
     cache_dir = options.cache_dir or project.cache_dir
+    # what killed writes left behind (the caption model hashes are kept in the project's cache)
+    for folder in dict.fromkeys((cache_dir, project.cache_dir)):
+        cachefile.remove_stale_temporaries(folder)
     staging = Staging(output, cache_dir)
     try:
         staging.prepare_in_background(enabled=jobs > 1)

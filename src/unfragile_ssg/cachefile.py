@@ -31,7 +31,8 @@ SUFFIX = ".msgpack"
 _LENGTH = struct.Struct(">I")
 _DIGEST_SIZE = 16
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")  # what ``save`` writes before the rename
-_LEGACY = (".pickle",)  # files of the pickled caches this format replaced: never read, removed
+# files of the caches this format replaced (pickles, JSON): never read, removed
+_LEGACY = re.compile(r"(.*\.pickle|builds/[0-9a-f]{16}\.json|caption-model-hashes\.json)")
 
 Raw = msgspec.Raw  # a part of a payload left encoded, to decode later (or never) with ``decode``
 
@@ -127,10 +128,12 @@ def remove_stale_temporaries(folder: Path) -> int:
     removed = 0
     if not folder.is_dir():
         return 0
-    for directory, _folders, files in os.walk(folder):
+    root = str(folder)
+    for directory, _folders, files in os.walk(root):
+        prefix = directory[len(root) + 1 :].replace(os.sep, "/")
         for name in files:
             match = _TEMPORARY.match(name)
-            if (match and not process_running(int(match.group(1)))) or name.endswith(_LEGACY):
+            if (match and not process_running(int(match.group(1)))) or _LEGACY.fullmatch(f"{prefix}/{name}" if prefix else name):
                 try:
                     os.unlink(os.path.join(directory, name))
                     removed += 1

@@ -351,3 +351,25 @@ def test_captioner_outside_the_site_is_refused(make_site, tiny_model, tmp_path):
     entry_file.write_text(entry_file.read_text("utf-8").replace("samples:", f"captioner: weights/{tiny_model.name}\nsamples:", 1), "utf-8")
     with pytest.raises(AssertionError, match=r"escaper.md:9:12: captioner 'weights/.*' leads outside the site"):
         load_site(project.config_path)
+
+
+@pytest.mark.parametrize("damage", ["malformed-json", "flipped-byte", "pickle"])
+def test_a_damaged_model_hash_cache_is_a_miss(make_site, tmp_path, damage):
+    from tests.test_cachefile import malicious_pickle
+
+    project, entries = make_site()
+    caption_entries(project, entries)
+    cache = project.cache_dir / "caption-model-hashes.msgpack"
+    assert cache.is_file()
+    marker = tmp_path / "pwned"
+    if damage == "malformed-json":
+        cache.write_text('{"model.safetensors": {"stamp": ', "utf-8")
+    elif damage == "flipped-byte":
+        flip_byte(cache)
+    else:
+        cache.write_bytes(malicious_pickle(marker))
+    (project.cache_dir / "caption-model-hashes.json").write_bytes(malicious_pickle(marker))  # the old name
+    report = caption_entries(project, entries)
+    assert report.hits == 3 and report.computed == 0 and not report.warnings
+    assert not marker.exists()
+    assert cache.read_bytes().startswith(b"unfragile-cache")  # written again

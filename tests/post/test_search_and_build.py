@@ -38,6 +38,12 @@ def test_search_index_covers_entries_and_comparisons_and_is_reused(basic_site: P
     after = out / "pagefind" / "pagefind-entry.json"
     assert after.read_bytes() == first[0] and after.stat().st_ino != first[1]  # a copy: never a shared file
 
+    with open(after, "r+b") as handle:  # edited by hand, in place, in the folder it is copied from
+        handle.write(b"{ ")
+    edited = build(basic_site, out)
+    assert any(name.endswith("search: pagefind") for name, _ in edited.timings)  # made again, not copied
+    assert not (out / "pagefind" / "pagefind-entry.json").read_bytes().startswith(b"{ ")
+
     entry = basic_site.parent / "content" / "models" / "alpha-captioner.md"
     entry.write_text(entry.read_text("utf-8").replace("Runs on a laptop CPU.", "Runs on a phone."), "utf-8")
     build(basic_site, out)

@@ -55,7 +55,7 @@ def link_cache(cache_dir: Path, folder: Path) -> Path:
 
 
 def write_new(path: Path, text: str) -> None:
-    """A new file: the staging folder may hold hard links to the published site's files."""
+    """A new file, never written through the one the staging folder holds (see site.write)."""
     path.unlink(missing_ok=True)
     path.write_text(text, "utf-8")
 

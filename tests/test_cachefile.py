@@ -113,3 +113,40 @@ def test_the_code_digest_follows_every_source_file_and_the_version(tmp_path: Pat
     (tmp_path / "sub" / "b.py").write_text("y = 3\n")
     assert cachefile.source_digest(tmp_path, "1.0") != first
     assert cachefile.stamp(1).endswith(cachefile.code_digest()) and cachefile.stamp(1) != cachefile.stamp(2)
+
+
+def test_a_file_written_under_another_key_reads_as_absent(tmp_path: Path, monkeypatch) -> None:
+    """What a pull request adds is checksummed with a key it cannot know: however well formed,
+    it is not a file this machine wrote."""
+    path = tmp_path / "c.msgpack"
+    cachefile.save(path, "v", {"rank": 12.5})
+    assert cachefile.load(path, "v") == {"rank": 12.5}
+    try:
+        monkeypatch.setenv(cachefile.KEY_VARIABLE, "another machine's secret")
+        cachefile.cache_key.cache_clear()
+        assert cachefile.load(path, "v") is None
+        cachefile.save(path, "v", {"rank": 99.0})
+        assert cachefile.load(path, "v") == {"rank": 99.0}
+    finally:
+        monkeypatch.undo()
+        cachefile.cache_key.cache_clear()
+    assert cachefile.load(path, "v") is None
+
+
+def test_the_key_is_made_once_for_the_user_and_kept_private(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(cachefile.KEY_VARIABLE, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    try:
+        cachefile.cache_key.cache_clear()
+        first = cachefile.cache_key()
+        kept = tmp_path / "home-cache" / "unfragile-ssg" / "cache-key"
+        assert kept.read_bytes() == first and len(first) == 32 and kept.stat().st_mode & 0o077 == 0
+        cachefile.cache_key.cache_clear()
+        assert cachefile.cache_key() == first  # another process finds the same key
+        kept.write_bytes(b"short")  # damaged: replaced
+        cachefile.cache_key.cache_clear()
+        assert len(cachefile.cache_key()) == 32 and kept.read_bytes() == cachefile.cache_key() != first
+        assert [p.name for p in kept.parent.iterdir()] == ["cache-key"]
+    finally:
+        monkeypatch.undo()
+        cachefile.cache_key.cache_clear()

@@ -9,7 +9,11 @@ the type its reader declares, which checks every field). A cache can cost time b
 wrong result or a traceback; a crash half-way through a write leaves the previous file in place
 and a temporary file that the next build removes (``remove_stale_temporaries``).
 
-    magic (16 bytes) | stamp length (4 bytes) | stamp | blake2b-128 of stamp and payload | payload
+The checksum is keyed with a secret of the user's (``cache_key``), which a pull request cannot
+know: a file it adds, however well formed, is not one this machine wrote, and reads as absent.
+So a cache cannot bring in values that the content under review does not give either.
+
+    magic (16 bytes) | stamp length (4 bytes) | stamp | keyed blake2b-128 of stamp and payload | payload
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +35,7 @@ MAGIC = b"unfragile-cache\x01"
 SUFFIX = ".msgpack"
 _LENGTH = struct.Struct(">I")
 _DIGEST_SIZE = 16
+KEY_VARIABLE = "UNFRAGILE_CACHE_KEY"  # the key as text, e.g. from a CI secret, for caches shared between machines
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")  # what ``save`` writes before the rename
 # files of the caches this format replaced (pickles, JSON): never read, removed
 _LEGACY = re.compile(r"(.*\.pickle|builds/[0-9a-f]{16}\.json|caption-model-hashes\.json)")
@@ -55,6 +61,55 @@ def source_digest(package: Path, version: str) -> str:
 def stamp(fmt: object) -> str:
     """The version a cache file records: its own format and the code that writes it."""
     return f"{fmt}:{code_digest()}"
+
+
+@lru_cache(maxsize=1)
+def cache_key() -> bytes:
+    """The secret the checksums are keyed with: ``$UNFRAGILE_CACHE_KEY`` when set, else a random
+    one kept for the user (``~/.cache/unfragile-ssg/cache-key``, made on first use, readable by
+    the user only), else, where that cannot be written, one for this process alone (caches then
+    last one process, as in ``serve``)."""
+    given = os.environ.get(KEY_VARIABLE)
+    if given:
+        return hashlib.blake2b(given.encode(), digest_size=32).digest()
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(home, "unfragile-ssg", "cache-key")
+    kept = _read_key(path)
+    if kept is not None:
+        return kept
+    made = secrets.token_bytes(32)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(made)
+        if os.path.lexists(path):
+            os.replace(temporary, path)  # a damaged key: replaced
+        else:
+            os.link(temporary, path)  # fails when another process made one meanwhile: then it is the key
+    except OSError:
+        pass
+    finally:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+    return _read_key(path) or made  # nowhere to keep it: this process's own
+
+
+def _read_key(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            key = handle.read(33)
+    except OSError:
+        return None
+    return key if len(key) == 32 else None
+
+
+def _checksum(label, payload) -> bytes:
+    hasher = hashlib.blake2b(label, digest_size=_DIGEST_SIZE, key=cache_key())
+    hasher.update(payload)
+    return hasher.digest()
 
 
 @lru_cache(maxsize=64)
@@ -87,16 +142,12 @@ def unframe(framed: bytes, version: str) -> memoryview | None:
     if len(view) < body or view[head : head + length] != version.encode():
         return None
     payload = view[body:]
-    hasher = hashlib.blake2b(view[head : head + length], digest_size=_DIGEST_SIZE)
-    hasher.update(payload)
-    return payload if hasher.digest() == view[head + length : body] else None
+    return payload if _checksum(view[head : head + length], payload) == view[head + length : body] else None
 
 
 def frame(version: str, payload: bytes) -> bytes:
     label = version.encode()
-    hasher = hashlib.blake2b(label, digest_size=_DIGEST_SIZE)
-    hasher.update(payload)
-    return b"".join((MAGIC, _LENGTH.pack(len(label)), label, hasher.digest(), payload))
+    return b"".join((MAGIC, _LENGTH.pack(len(label)), label, _checksum(label, payload), payload))
 
 
 def load(path: Path, version: str, kind: Any = Any) -> Any:

@@ -131,6 +131,7 @@ def test_entries_from_a_forged_cache_are_checked_against_the_schema(site) -> Non
     assert not set(forged) & set(EntryCache(cache / "entries").items)
     build(config, output, cache)
     assert tree(output) == clean
+    assert set(forged) <= set(EntryCache(cache / "entries").items)  # the shard was written again
 
 
 def test_temporary_files_of_killed_cache_writes_are_removed(site) -> None:

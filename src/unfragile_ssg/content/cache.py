@@ -102,8 +102,9 @@ class EntryCache:
             # None: costs parsing its entries again
             stored = cachefile.load(self._path(shard), self.version, dict[str, codec.record])
             if stored is not None:
-                self.items.update(self._values(stored))
-                self.loaded[shard] = set(stored)
+                values = self._values(stored)
+                self.items.update(values)
+                self.loaded[shard] = set(values)  # a record refused makes the shard written again
         self.stats: Stats = self._load_stats()
         self.seen_stats: Stats = {}
 

@@ -142,3 +142,16 @@ def test_copy_tree_copies_every_file_never_as_a_link_and_lists_them(tmp_path: Pa
     copied = tmp_path / "copy" / "models" / "x" / "index.html"
     assert copied.read_text("utf-8") == "x" and copied.stat().st_ino != (source / "models" / "x" / "index.html").stat().st_ino
     assert made["models/x/index.html"] == (write.signature(source / "models/x/index.html"), write.signature(copied))
+
+
+def test_copy_tree_copies_where_the_kernel_cannot(tmp_path: Path, monkeypatch) -> None:
+    source = tmp_path / "out"
+    source.mkdir()
+    (source / "big.html").write_bytes(bytes(range(256)) * 9000)  # more than one chunk
+
+    def unsupported(*args):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(write.os, "copy_file_range", unsupported)
+    write.copy_tree(source, tmp_path / "copy")
+    assert (tmp_path / "copy" / "big.html").read_bytes() == (source / "big.html").read_bytes()

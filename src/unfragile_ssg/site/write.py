@@ -279,26 +279,55 @@ def _remove_empty_folders(root: Path, removed: str) -> None:
         folder = posixpath.dirname(folder)
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _copy_open(reading: int, writing: int, size: int) -> None:
+    """Copy the first ``size`` bytes of one open file into another: in the kernel where it can
+    (``copy_file_range``: twice as quick as through Python for 50,000 pages in memory), else read
+    and written here."""
+    left = size
+    try:
+        while left > 0:
+            done = os.copy_file_range(reading, writing, left)
+            if done == 0:
+                break
+            left -= done
+        return
+    except (AttributeError, OSError):  # not on this system or between these file systems
+        os.lseek(reading, size - left, os.SEEK_SET)
+    while chunk := os.read(reading, COPY_CHUNK):
+        os.write(writing, chunk)
+
+
 def _copy_file(source: Path | str, target: Path | str, expected: Signature | None = None) -> Signature | None:
     """Copy ``source`` to ``target`` as a new file (the one there, if any, is unlinked first);
     the signature of the copy, or None when ``source`` is missing, is not the file ``expected``
     (when given) or cannot be copied."""
     try:
-        with open(source, "rb") as reading:
-            if expected is not None and _signature_of(os.fstat(reading.fileno())) != expected:
-                return None
-            os.unlink(target) if os.path.lexists(target) else None
-            try:
-                writing = open(target, "xb")
-            except FileNotFoundError:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                writing = open(target, "xb")
-            with writing:
-                shutil.copyfileobj(reading, writing, COPY_CHUNK)
-                writing.flush()  # the signature of the file as it stays
-                return _signature_of(os.fstat(writing.fileno()))
+        reading = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+    try:
+        status = os.fstat(reading)
+        if expected is not None and _signature_of(status) != expected:
+            return None
+        if os.path.lexists(target):
+            os.unlink(target)
+        try:
+            writing = os.open(target, _NEW_FILE, 0o666)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            writing = os.open(target, _NEW_FILE, 0o666)
+        try:
+            _copy_open(reading, writing, status.st_size)
+            return _signature_of(os.fstat(writing))
+        finally:
+            os.close(writing)
+    except OSError:
+        return None
+    finally:
+        os.close(reading)
 
 
 def _ours(output: Path) -> bool:
@@ -323,11 +352,17 @@ def copy_tree(source: Path, target: Path) -> dict[str, tuple[Signature, Signatur
             os.mkdir(os.path.join(here, name))
         prefix = relative.replace(os.sep, "/") + "/" if relative else ""
         for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as reading, open(os.path.join(here, name), "xb") as writing:
-                shutil.copyfileobj(reading, writing, COPY_CHUNK)
-                writing.flush()
-                made[prefix + name] = (_signature_of(os.fstat(reading.fileno())), _signature_of(os.fstat(writing.fileno())))
+            reading = os.open(os.path.join(folder, name), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            try:
+                writing = os.open(os.path.join(here, name), _NEW_FILE, 0o666)
+                try:
+                    status = os.fstat(reading)
+                    _copy_open(reading, writing, status.st_size)
+                    made[prefix + name] = (_signature_of(status), _signature_of(os.fstat(writing)))
+                finally:
+                    os.close(writing)
+            finally:
+                os.close(reading)
     return made
 
 

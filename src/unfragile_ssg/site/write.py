@@ -112,12 +112,12 @@ class Staging:
             return
         has_spare = bool(self._spare_pages) and self.spare.is_dir()  # its manifest may outlive it
         if has_spare and len(self._spare_pages) >= BACKGROUND_LISTING:
-            self._spare_listing = Background(list_files, self.spare)
+            self._spare_listing = Background(list_signatures, self.spare)
         elif not has_spare and len(read_manifest(self.manifest)) >= BACKGROUND_LISTING and _ours(self.output):
             self._remove_leftover()
             self._copying = Background(copy_tree, self.output, self.path)
 
-    def _spare_files(self) -> list[str] | None:
+    def _spare_files(self) -> dict[str, Signature] | None:
         """The spare's files as listed in the background; None to list them here."""
         listing, self._spare_listing = self._spare_listing, None
         try:
@@ -178,14 +178,14 @@ class Staging:
             copied = self._copied()
             if copied is None:
                 copied = copy_tree(self.output, self.path)
-            return self._fill(pages, static, self.previous, {}, list(copied), copied)
+            return self._fill(pages, static, self.previous, {}, {name: here for name, (_, here) in copied.items()}, copied)
         self._copied()  # not wanted after all (the output went away): it is removed with the rest
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir()
         return list(pages), 0
 
     def _fill(self, pages: list[PlannedPage], static: set[str], have: Manifest, published: Manifest,
-              listing: list[str] | None, copied: dict[str, tuple[Signature, Signature]] | None = None) -> tuple[list[PlannedPage], int]:
+              listing: dict[str, Signature] | None, copied: dict[str, tuple[Signature, Signature]] | None = None) -> tuple[list[PlannedPage], int]:
         to_render, self.kept = _fill(pages, static, self.path, have, self.output, published, listing, copied)
         return to_render, len(self.kept)
 
@@ -222,25 +222,42 @@ def list_files(folder: Path) -> list[str]:
     return found
 
 
+def list_signatures(folder: Path) -> dict[str, Signature]:
+    """Every file under ``folder`` (as ``list_files`` names it) and its signature."""
+    found: dict[str, Signature] = {}
+
+    def visit(directory: str, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, prefix + entry.name + "/")
+                else:
+                    found[prefix + entry.name] = _signature_of(entry.stat(follow_symlinks=False))
+
+    visit(str(folder), "")
+    return found
+
+
 def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: Manifest, output: Path,
-          published: Manifest, listing: list[str] | None = None,
+          published: Manifest, listing: dict[str, Signature] | None = None,
           copied: dict[str, tuple[Signature, Signature]] | None = None) -> tuple[list[PlannedPage], dict[str, Signature]]:
     """Pages ``staging`` holds already (by the manifest ``have``) stay; pages the published
     ``output`` holds are copied from it; the rest are returned, to be rendered, with the
     pages kept and their files' signatures in ``staging``. A page is only kept when its file is
     the one the manifest records (an edited file is rendered again). ``listing`` is the files
-    ``staging`` holds, when they were listed beforehand; ``copied``, when ``staging`` is a copy
-    of another folder (``copy_tree``), each file's signature there and here.
+    ``staging`` holds and their signatures, when they were listed beforehand (``list_signatures``);
+    ``copied``, when ``staging`` is a copy of another folder (``copy_tree``), each file's
+    signature there and here.
 
     Files that change are replaced (new inode), never written through, so the published
     output stays intact until the swap."""
     # anything this build does not plan goes: removed pages, old fingerprinted assets and
     # the post stage's files (search index, sitemap), which it writes anew
     keep = {page.output for page in pages} | static
-    present = set()
-    for path in list_files(staging) if listing is None else listing:
+    present: dict[str, Signature] = {}
+    for path, found in (list_signatures(staging) if listing is None else listing).items():
         if path in keep:
-            present.add(path)
+            present[path] = found
         else:
             os.unlink(staging / path)
             _remove_empty_folders(staging, path)
@@ -250,13 +267,9 @@ def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: Manif
         name = page.output
         record = have.get(name)
         if record is not None and record.key == page.key and name in present:
-            if copied is None:
-                found = signature(staging / name)
-                if found == record.file:
-                    kept[name] = found
-                    continue
-            elif name in copied and copied[name][0] == record.file:
-                kept[name] = copied[name][1]
+            origin = present[name] if copied is None else copied[name][0]  # the file as the manifest knew it
+            if origin == record.file:
+                kept[name] = present[name]
                 continue
         record = published.get(name)
         if record is not None and record.key == page.key:

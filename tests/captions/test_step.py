@@ -132,7 +132,18 @@ def test_cached_rebuild_never_imports_torch(make_site):
     assert result["hits"] == 3 and result["computed"] == 0 and result["files"] > 6
 
 
-@pytest.mark.parametrize("damage", ["truncate-overlay", "delete-overlay", "garbage-json", "truncate-json", "truncate-photo"])
+def flip_byte(path: Path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+DAMAGES = ["truncate-overlay", "delete-overlay", "garbage-json", "truncate-json", "truncate-photo",
+           "flip-overlay", "flip-caption", "flip-photo", "delete-photo-record", "misshapen-json"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     project, entries = make_site()
     caption_entries(project, entries)
@@ -149,13 +160,66 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     elif damage == "truncate-json":
         path = key / "result.json"
         path.write_bytes(path.read_bytes()[:50])
+    elif damage == "flip-overlay":
+        flip_byte(key / "w00.webp")  # still a decodable image, maybe: never shown as it is
+    elif damage == "flip-caption":
+        path = key / "result.json"
+        text = path.read_text("utf-8")
+        caption = json.loads(text)["caption"]
+        path.write_text(text.replace(f'"caption": {json.dumps(caption)}', f'"caption": {json.dumps("X" + caption[1:])}'), "utf-8")
+    elif damage == "misshapen-json":  # right checksums, a file it does not list, outside its folder
+        path = key / "result.json"
+        record = json.loads(path.read_text("utf-8"))
+        record["words"][0]["file"] = "../images/" + next((root / "images").glob("*.webp")).name
+        record.pop("checksum")
+        path.write_text(json.dumps(record), "utf-8")
+    elif damage == "delete-photo-record":
+        next((root / "images").glob("*.json")).unlink()
     else:
-        photo = next((root / "images").iterdir())
-        photo.write_bytes(photo.read_bytes()[:60])
+        flip_byte(next((root / "images").glob("*.webp")), 0.6) if damage == "flip-photo" else None
+        if damage == "truncate-photo":
+            photo = next((root / "images").glob("*.webp"))
+            photo.write_bytes(photo.read_bytes()[:60])
     report = caption_entries(project, entries)
     assert not report.warnings
-    assert report.computed == (0 if damage == "truncate-photo" else 1)
+    assert report.computed == (0 if "photo" in damage else 1)
     assert store_files(project) == before  # repaired to the same bytes
+
+
+def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files, monkeypatch):
+    from unfragile_ssg.captions import model
+
+    project, entries = make_site()
+    first = caption_entries(project, entries)
+    root = project.caption_store
+    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    flip_byte(key / "w00.webp")
+
+    def unavailable(*args, **kwargs):
+        raise model.ModelUnavailable("the model is gone")
+
+    monkeypatch.setattr(model, "load_captioner", unavailable)
+    report = caption_entries(project, entries)
+    [warning] = report.warnings
+    assert warning.severity == "warning" and "the model is gone" in warning.message
+    damaged = [v for v in report.samples["tiny-captioner"] if v.key == key.name]
+    assert damaged and all(not v.captioned and v.heatmap is None and v.words == () for v in damaged)
+    assert not any(f"/{key.name}/" in path for path in report.files)  # none of its files is published
+    assert len(report.files) < len(first.files)
+
+
+def test_temporary_files_of_killed_writes_are_removed(make_site, store_files):
+    project, entries = make_site()
+    caption_entries(project, entries)
+    before = store_files(project)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True).stdout)
+    root = project.caption_store
+    (root / f".tmp-{dead}-abc").mkdir()
+    (root / f".tmp-{dead}-abc" / "w00.webp").write_bytes(b"half")
+    (root / "images" / f".tmp-{dead}-def").write_bytes(b"half")
+    (root / "notes.txt").write_text("someone else's\n", "utf-8")
+    caption_entries(project, entries)
+    assert store_files(project) == before | {"notes.txt": b"someone else's\n"}
 
 
 def test_model_that_cannot_be_loaded(make_site, monkeypatch):
@@ -287,3 +351,25 @@ def test_captioner_outside_the_site_is_refused(make_site, tiny_model, tmp_path):
     entry_file.write_text(entry_file.read_text("utf-8").replace("samples:", f"captioner: weights/{tiny_model.name}\nsamples:", 1), "utf-8")
     with pytest.raises(AssertionError, match=r"escaper.md:9:12: captioner 'weights/.*': weights is a symbolic link to '.*', outside the site: replace the link with the folder itself"):
         load_site(project.config_path)
+
+
+@pytest.mark.parametrize("damage", ["malformed-json", "flipped-byte", "pickle"])
+def test_a_damaged_model_hash_cache_is_a_miss(make_site, tmp_path, damage):
+    from tests.test_cachefile import malicious_pickle
+
+    project, entries = make_site()
+    caption_entries(project, entries)
+    cache = project.cache_dir / "caption-model-hashes.msgpack"
+    assert cache.is_file()
+    marker = tmp_path / "pwned"
+    if damage == "malformed-json":
+        cache.write_text('{"model.safetensors": {"stamp": ', "utf-8")
+    elif damage == "flipped-byte":
+        flip_byte(cache)
+    else:
+        cache.write_bytes(malicious_pickle(marker))
+    (project.cache_dir / "caption-model-hashes.json").write_bytes(malicious_pickle(marker))  # the old name
+    report = caption_entries(project, entries)
+    assert report.hits == 3 and report.computed == 0 and not report.warnings
+    assert not marker.exists()
+    assert cache.read_bytes().startswith(b"unfragile-cache")  # written again

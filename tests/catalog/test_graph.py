@@ -112,7 +112,7 @@ def _with_digest(entry):
 def test_the_graph_is_reused_only_while_all_it_is_computed_from_is_unchanged(tmp_path, monkeypatch):
     rng = random.Random(8)
     entries = [_with_digest(e) for e in random_entries(rng, 60)]
-    terms, cached = tmp_path / "terms.pickle", tmp_path / "graph.pickle"
+    terms, cached = tmp_path / "terms.msgpack", tmp_path / "graph.msgpack"
     build_graph(entries, settings(), terms, cached)
     computed = []
     real = graph_module._compute_graph

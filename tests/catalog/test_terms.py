@@ -48,7 +48,7 @@ def _entries():
 
 
 def test_cache_counts_only_changed_entries_and_gives_the_same_counts(tmp_path: Path, monkeypatch) -> None:
-    cache = tmp_path / "terms.pickle"
+    cache = tmp_path / "terms.msgpack"
     entries = _entries()
     first = terms.entry_term_counts(entries, cache)
     counted: list[str] = []
@@ -66,8 +66,8 @@ def test_cache_counts_only_changed_entries_and_gives_the_same_counts(tmp_path: P
 
 
 def test_damaged_cache_is_counted_again_and_replaced(tmp_path: Path) -> None:
-    cache = tmp_path / "terms.pickle"
-    cache.write_bytes(b"not a pickle")
+    cache = tmp_path / "terms.msgpack"
+    cache.write_bytes(b"not a cache file")
     entries = _entries()
     counts = terms.entry_term_counts(entries, cache)
     assert [keys.tolist() for keys, _ in counts] == [term_counts(entry_text(e))[0].tolist() for e in entries]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
+from pathlib import Path
 
 import pytest
+
+from unfragile_ssg.content.cache import ENTRY_RESULTS, EntryCache
+from unfragile_ssg.content.load import RawEntry
+from unfragile_ssg.yamldoc import Positions
 
 from unfragile_ssg.content.schema import EntryFields, EntryHead
 from unfragile_ssg.content.validate import Entry, Fields
@@ -28,7 +32,16 @@ def test_packed_fields_unpack_to_the_validated_ones() -> None:
     assert kept.head == EntryHead.model_validate({k: v for k, v in FRONT.items() if k != "capabilities"})
     with pytest.raises(AttributeError):
         kept.head.capabilities  # noqa: B018 -- the head has none to mislead with
-    assert pickle.loads(pickle.dumps(kept)) == kept  # as the entry cache keeps it
+    # as the entry cache keeps it: plain data, read back through the schema
+    raw = RawEntry("models", "model", Path("/site/content/models/model.md"), "content/models/model.md", {}, Positions(), "Body.", 12, "0" * 64)
+    record = ENTRY_RESULTS.encode((raw, None, (kept, [])))
+    back_raw, problem, (back, problems) = ENTRY_RESULTS.decode(EntryCache.key_of(raw.display, raw.digest), record)
+    assert back == kept and back.unpack() == fields and problem is None and problems == []
+    assert (back_raw.path, back_raw.body, back_raw.body_line, back_raw.digest) == (raw.path, "Body.", 12, "0" * 64)
+    with pytest.raises(ValueError):  # a record that claims another file's key
+        ENTRY_RESULTS.decode(EntryCache.key_of("content/models/other.md", raw.digest), record)
+    with pytest.raises(ValueError):  # fields the schema refuses
+        ENTRY_RESULTS.decode(EntryCache.key_of(raw.display, raw.digest), record._replace(head=b'{"title": 1}'))
 
 
 def test_an_entry_unpacks_its_capabilities_once_when_asked() -> None:

@@ -31,9 +31,18 @@ def test_search_index_covers_entries_and_comparisons_and_is_reused(basic_site: P
     assert 'data-bundle="/pagefind/pagefind.js"' in search_page and 'href="/tasks/image-captioning/"' in search_page
     assert result.warnings == []
 
-    before = (pagefind / "pagefind-entry.json").stat().st_ino
-    build(basic_site, out)  # nothing changed: the previous index is hard-linked, not rebuilt
-    assert (out / "pagefind" / "pagefind-entry.json").stat().st_ino == before
+    before = pagefind / "pagefind-entry.json"
+    first = (before.read_bytes(), before.stat().st_ino)
+    again = build(basic_site, out)  # nothing changed: the previous index is copied, not rebuilt
+    assert any(name.endswith("search: reused") for name, _ in again.timings)
+    after = out / "pagefind" / "pagefind-entry.json"
+    assert after.read_bytes() == first[0] and after.stat().st_ino != first[1]  # a copy: never a shared file
+
+    with open(after, "r+b") as handle:  # edited by hand, in place, in the folder it is copied from
+        handle.write(b"{ ")
+    edited = build(basic_site, out)
+    assert any(name.endswith("search: pagefind") for name, _ in edited.timings)  # made again, not copied
+    assert not (out / "pagefind" / "pagefind-entry.json").read_bytes().startswith(b"{ ")
 
     entry = basic_site.parent / "content" / "models" / "alpha-captioner.md"
     entry.write_text(entry.read_text("utf-8").replace("Runs on a laptop CPU.", "Runs on a phone."), "utf-8")

@@ -98,12 +98,11 @@ def test_a_build_failing_after_rendering_leaves_the_published_files_alone(tmp_pa
 
 
 def test_the_first_rebuild_copies_the_output_while_the_catalog_is_computed(tmp_path: Path, monkeypatch) -> None:
-    """No spare folder yet: another process copies the output as hard links during the first
-    stages. A build that fails before it needs the copy leaves nothing of it behind."""
+    """No spare folder yet: another process copies the output during the first stages. A build that fails before it needs the copy leaves nothing of it behind."""
     from unfragile_ssg.errors import SiteError
 
     monkeypatch.setattr(write, "BACKGROUND_LISTING", 0)
-    real_link_tree = write.link_tree
+    real_copy_tree = write.copy_tree
     config = make_catalog(tmp_path / "site", 40)
     output, cache = tmp_path / "out", tmp_path / "cache"
     build(config, output, cache, jobs=2)
@@ -118,26 +117,41 @@ def test_the_first_rebuild_copies_the_output_while_the_catalog_is_computed(tmp_p
 
     entry.write_text(re.sub(r"^title: .*$", "title: Copied meanwhile", original, count=1, flags=re.M), "utf-8")
     # a spare's manifest left behind by a spare deleted by hand does not count as a spare
-    write.save_manifest(write.manifest_path(cache, tmp_path / ".out.previous"), {"index.html": "old"})
+    write.save_manifest(write.manifest_path(cache, tmp_path / ".out.previous"), {"index.html": write.PageRecord("old", (1, 2, 3, 4))})
     started, copied_here = [], []
     real_background = write.Background
     monkeypatch.setattr(write, "Background", lambda function, *args: started.append(function) or real_background(function, *args))
-    monkeypatch.setattr(write, "link_tree", lambda *args: copied_here.append(args) or real_link_tree(*args))
+    monkeypatch.setattr(write, "copy_tree", lambda *args: copied_here.append(args) or real_copy_tree(*args))
     result = build(config, output, cache, jobs=2)
     # the copy was made by another process (which the list here does not see), not by this one
-    assert started == [write.link_tree] and copied_here == []
+    assert started == [write.copy_tree] and copied_here == []
     assert 0 < result.stats.rendered < result.pages / 2 < result.stats.reused
     build(config, tmp_path / "clean", tmp_path / "clean-cache")
     assert tree(output) == tree(tmp_path / "clean")
 
 
-def test_link_tree_copies_every_file_as_a_link_and_lists_them(tmp_path: Path) -> None:
+def test_copy_tree_copies_every_file_never_as_a_link_and_lists_them(tmp_path: Path) -> None:
     source = tmp_path / "out"
     (source / "models" / "x").mkdir(parents=True)
     (source / "empty").mkdir()
     (source / "index.html").write_text("home", "utf-8")
     (source / "models" / "x" / "index.html").write_text("x", "utf-8")
-    made = write.link_tree(source, tmp_path / "copy")
+    made = write.copy_tree(source, tmp_path / "copy")
     assert sorted(made) == sorted(write.list_files(tmp_path / "copy")) == ["index.html", "models/x/index.html"]
     assert (tmp_path / "copy" / "empty").is_dir()
-    assert (tmp_path / "copy" / "models" / "x" / "index.html").stat().st_ino == (source / "models" / "x" / "index.html").stat().st_ino
+    copied = tmp_path / "copy" / "models" / "x" / "index.html"
+    assert copied.read_text("utf-8") == "x" and copied.stat().st_ino != (source / "models" / "x" / "index.html").stat().st_ino
+    assert made["models/x/index.html"] == (write.signature(source / "models/x/index.html"), write.signature(copied))
+
+
+def test_copy_tree_copies_where_the_kernel_cannot(tmp_path: Path, monkeypatch) -> None:
+    source = tmp_path / "out"
+    source.mkdir()
+    (source / "big.html").write_bytes(bytes(range(256)) * 9000)  # more than one chunk
+
+    def unsupported(*args):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(write.os, "copy_file_range", unsupported)
+    write.copy_tree(source, tmp_path / "copy")
+    assert (tmp_path / "copy" / "big.html").read_bytes() == (source / "big.html").read_bytes()

@@ -11,16 +11,17 @@ written by ``save_pretrained``; the tests exercise it on locally saved random-we
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
+
+from .. import cachefile
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 # Files whose bytes define a local model's behaviour (weights, config, tokenizer, processor).
@@ -73,18 +74,24 @@ def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Pa
     return ModelRef(spec, "hub", spec, f"hub:{spec}@{rev}", shown)
 
 
+HASH_CACHE_FORMAT = 1
+
+
+class FileHash(NamedTuple):
+    stamp: str  # size and modification time when hashed
+    sha256: str
+
+
 def folder_digest(folder: Path, hash_cache: Path | None = None) -> str:
     """sha256 over the names and contents of the files that define a saved model.
 
-    Each file's hash is remembered in ``hash_cache`` by size and modification time, so a
-    rebuild does not re-read a gigabyte of weights.
+    Each file's hash is remembered in ``hash_cache`` (a cache file) by size and modification
+    time, so a rebuild does not re-read a gigabyte of weights; a damaged one costs reading them.
     """
-    cache: dict[str, Any] = {}
+    version = cachefile.stamp(HASH_CACHE_FORMAT)
+    cache: dict[str, FileHash] = {}
     if hash_cache is not None:
-        try:
-            cache = json.loads(hash_cache.read_text("utf-8"))
-        except (OSError, ValueError):
-            cache = {}
+        cache = cachefile.load(hash_cache, version, dict[str, FileHash]) or {}
     changed = False
     outer = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in IDENTITY_SUFFIXES):
@@ -92,21 +99,18 @@ def folder_digest(folder: Path, hash_cache: Path | None = None) -> str:
         stat = path.stat()
         stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
         entry = cache.get(str(path))
-        if not entry or entry.get("stamp") != stamp:
+        if entry is None or entry.stamp != stamp:
             inner = hashlib.sha256()
             with path.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     inner.update(block)
-            entry = {"stamp": stamp, "sha256": inner.hexdigest()}
+            entry = FileHash(stamp, inner.hexdigest())
             cache[str(path)] = entry
             changed = True
-        outer.update(f"{rel}\0{entry['sha256']}\n".encode())
+        outer.update(f"{rel}\0{entry.sha256}\n".encode())
     if changed and hash_cache is not None:
         try:
-            hash_cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = hash_cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(cache, sort_keys=True), "utf-8")
-            tmp.replace(hash_cache)
+            cachefile.save(hash_cache, version, cache)
         except OSError:
             pass
     return outer.hexdigest()

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
+from .. import cachefile
 from ..config import CaptionSettings, Project
 from ..content.load import position_in
 from ..errors import Problem, SiteError
@@ -190,7 +191,7 @@ class _Models:
             if spec != settings.model:
                 settings = settings.model_copy(update={"model": spec, "revision": None})
             ref = resolve_model(spec, settings.revision, self.project.root,
-                                hash_cache=self.project.cache_dir / "caption-model-hashes.json", remembered=self.store.models())
+                                hash_cache=self.project.cache_dir / f"caption-model-hashes{cachefile.SUFFIX}", remembered=self.store.models())
             self.contexts[spec] = _Context(self.project, settings, self.store, ref)
         return self.contexts[spec]
 
@@ -229,6 +230,8 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     """
     started = time.perf_counter()
     models = _Models(project, overrides)
+    if compute:
+        models.store.remove_stale_temporaries()
     report = CaptionReport()
     samples = models.samples(entries)
     decoded: dict[str, Any] = {}  # image sha -> PIL image, for misses and missing photographs

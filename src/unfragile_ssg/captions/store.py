@@ -3,20 +3,24 @@
 A key is the sha256 of the image's bytes, the model's identity, the generation settings, the
 heatmap algorithm's version and the rendering version. Layout (relative to the store)::
 
-    <key>/result.json          caption, words, file list with each file's sha256
+    <key>/result.json          caption, words, file list with each file's sha256, checksum
     <key>/w00.webp ...         one heatmap overlay per caption word
     <key>/all.webp             the whole caption's heatmap
     images/<sha>.webp          the photograph as displayed (depends on its bytes only)
+    images/<sha>.json          its sha256 and size
     models.json                last identity of each local model folder (for CI without it)
 
 Files are written to a temporary folder and renamed into place, and every read checks the
-listed hashes, so a half-written or damaged entry reads as a miss and is recomputed.
-The store is plain files, byte-stable, and can be committed beside the content.
+listed hashes, the record's own checksum and its shape, so a half-written, damaged or
+misshapen entry reads as a miss and is recomputed; it is never published as it is. A record
+names only files it lists (and so has checked), inside its own folder. The store is plain
+files, byte-stable, and can be committed beside the content.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -27,9 +31,13 @@ from typing import Any
 
 from PIL import Image
 
+from ..cachefile import process_running
+
 STORE_FORMAT = 1
 KEY = re.compile(r"^[0-9a-f]{32}$")
-IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.webp$")
+IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(webp|json)$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.webp$")
+TEMPORARY = re.compile(r"^\.tmp-(\d+)-")  # a write under way, by the process with this id
 
 
 def sha256(data: bytes) -> str:
@@ -55,17 +63,17 @@ class CaptionStore:
     # -- results -------------------------------------------------------------------------
 
     def read(self, key: str) -> dict | None:
-        """The stored result for ``key``, or None when absent, truncated or damaged."""
+        """The stored result for ``key``, or None when absent, truncated, damaged or misshapen."""
         folder = self.root / key
         try:
             record = json.loads((folder / "result.json").read_text("utf-8"))
-            if record.get("format") != STORE_FORMAT or record.get("key") != key:
+            if not _well_formed(record) or record["format"] != STORE_FORMAT or record["key"] != key:
                 return None
-            files = record["files"]
-            if not isinstance(files, dict):
+            # records written before checksums were recorded have none: their files are checked
+            if "checksum" in record and record["checksum"] != record_checksum(record):
                 return None
-            for name, digest in files.items():
-                if "/" in name or name.startswith(".") or sha256((folder / name).read_bytes()) != digest:
+            for name, digest in record["files"].items():
+                if sha256((folder / name).read_bytes()) != digest:
                     return None
             return record
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -73,8 +81,9 @@ class CaptionStore:
 
     def write(self, key: str, record: dict, files: dict[str, bytes]) -> dict:
         record = dict(record, format=STORE_FORMAT, key=key, files={n: sha256(b) for n, b in sorted(files.items())})
+        record["checksum"] = record_checksum(record)
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        tmp = Path(tempfile.mkdtemp(prefix=_temporary_prefix(), dir=self.root))
         try:
             for name, data in files.items():
                 (tmp / name).write_bytes(data)
@@ -96,22 +105,39 @@ class CaptionStore:
     def image_path(self, image_sha: str) -> Path:
         return self.root / "images" / f"{image_sha[:32]}.webp"
 
+    def image_record_path(self, image_sha: str) -> Path:
+        return self.root / "images" / f"{image_sha[:32]}.json"
+
     def read_image(self, image_sha: str) -> tuple[int, int] | None:
-        """(width, height) of the stored displayed photograph, None when absent or damaged."""
+        """(width, height) of the stored displayed photograph, None when absent, damaged (its
+        bytes are not those its record lists) or without a record."""
         try:
-            with Image.open(self.image_path(image_sha)) as image:
-                image.load()
-                return image.size
-        except Exception:
+            record = json.loads(self.image_record_path(image_sha).read_text("utf-8"))
+            width, height, digest = record["width"], record["height"], record["sha256"]
+            if not (isinstance(width, int) and isinstance(height, int) and 0 < width and 0 < height):
+                return None
+            return (width, height) if sha256(self.image_path(image_sha).read_bytes()) == digest else None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def write_image(self, image_sha: str, data: bytes) -> None:
-        target = self.image_path(image_sha)
+        """Store a displayed photograph, then its record (a photograph without one is a miss)."""
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        self._replace(self.image_path(image_sha), data)
+        record = {"sha256": sha256(data), "width": width, "height": height}
+        self._replace(self.image_record_path(image_sha), canonical_json(record).encode())
+
+    @staticmethod
+    def _replace(target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
+        handle, tmp = tempfile.mkstemp(prefix=_temporary_prefix(), dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
     # -- model identities ----------------------------------------------------------------
 
@@ -127,17 +153,27 @@ class CaptionStore:
         if known.get(spec) == identity:
             return
         known[spec] = identity
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / ".models.json.tmp"
-        tmp.write_text(canonical_json(known), "utf-8")
-        os.replace(tmp, self.root / "models.json")
+        self._replace(self.root / "models.json", canonical_json(known).encode())
+
+    def remove_stale_temporaries(self) -> int:
+        """Remove what writes killed before their rename left (their process is gone)."""
+        removed = 0
+        for folder in (self.root, self.root / "images"):
+            if not folder.is_dir():
+                continue
+            for child in folder.iterdir():
+                match = TEMPORARY.match(child.name)
+                if match and not process_running(int(match.group(1))):
+                    shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     # -- pruning -------------------------------------------------------------------------
 
     def prune(self, keep_keys: set[str], keep_images: set[str]) -> int:
         """Remove results and photographs not in the keep sets; return how many went.
 
-        Only touches what this store writes (key folders, ``images/*.webp``, leftover
+        Only touches what this store writes (key folders, ``images/*.webp`` and their records, leftover
         temporary files), never other files someone put in the folder.
         """
         removed = 0
@@ -151,9 +187,34 @@ class CaptionStore:
                 shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
         images = self.root / "images"
         if images.is_dir():
-            keep = {f"{s[:32]}.webp" for s in keep_images}
+            keep = {f"{s[:32]}{suffix}" for s in keep_images for suffix in (".webp", ".json")}
             for child in sorted(images.iterdir()):
                 if child.is_file() and (IMAGE_NAME.match(child.name) and child.name not in keep or child.name.startswith(".tmp-")):
                     child.unlink()
-                    removed += 1
+                    removed += not child.name.endswith(".json")  # a photograph's record goes with it
         return removed
+
+
+def record_checksum(record: dict) -> str:
+    """The sha256 of a record without its checksum, as stored."""
+    return sha256(canonical_json({k: v for k, v in record.items() if k != "checksum"}).encode())
+
+
+def _temporary_prefix() -> str:
+    return f".tmp-{os.getpid()}-"
+
+
+def _well_formed(record: Any) -> bool:
+    """A record holds what the pages read of it, and names only files it lists."""
+    if not isinstance(record, dict) or not isinstance(record.get("caption"), str):
+        return False
+    files, words = record.get("files"), record.get("words")
+    if not isinstance(files, dict) or not all(isinstance(n, str) and FILE_NAME.match(n) and isinstance(d, str) for n, d in files.items()):
+        return False
+    if not isinstance(words, list) or not all(isinstance(w, dict) and isinstance(w.get("text"), str) for w in words):
+        return False
+    named = [w.get("file") for w in words] + [record.get("whole")]
+    if not all(name is None or (isinstance(name, str) and name in files) for name in named):
+        return False
+    model = record.get("model", {})
+    return isinstance(model, dict) and isinstance(model.get("display", ""), str)

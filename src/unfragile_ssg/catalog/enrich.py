@@ -11,16 +11,16 @@ from .graph import build_graph
 from .model import Catalog
 from .rank import Scored, score_entries
 
-SCORES_FORMAT = 1
+SCORES_FORMAT = 2
 
 
 def build_catalog(project: Project, entries: list[Entry], cache_dir: Path | None = None) -> Catalog:
     """``cache_dir``, when given, keeps what can be reused by the next build: term counts, the
     match graph and scores, each by the fingerprint of what it was computed from."""
     settings = project.settings
-    graph = build_graph(entries, settings, cache_dir / "terms.pickle" if cache_dir else None,
-                        cache_dir / "graph.pickle" if cache_dir else None)
-    scores_file = cache_dir / "scores.pickle" if cache_dir else None
+    graph = build_graph(entries, settings, cache_dir / f"terms{cachefile.SUFFIX}" if cache_dir else None,
+                        cache_dir / f"graph{cachefile.SUFFIX}" if cache_dir else None)
+    scores_file = cache_dir / f"scores{cachefile.SUFFIX}" if cache_dir else None
     known = _load_scores(scores_file)
     scoring = score_entries(entries, graph, settings, known)
     if scores_file is not None:
@@ -31,5 +31,5 @@ def build_catalog(project: Project, entries: list[Entry], cache_dir: Path | None
 
 
 def _load_scores(path: Path | None) -> dict[str, Scored]:
-    stored = cachefile.load(path, cachefile.stamp(SCORES_FORMAT)) if path is not None else None
-    return stored if isinstance(stored, dict) else {}
+    stored = cachefile.load(path, cachefile.stamp(SCORES_FORMAT), dict[str, Scored]) if path is not None else None
+    return stored if stored is not None else {}

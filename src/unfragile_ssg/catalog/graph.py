@@ -12,7 +12,6 @@ numpy products, and rescore the candidates exactly.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +86,7 @@ def strength_score(strength: np.ndarray, full_strength: float) -> np.ndarray:
     return np.clip(100.0 * strength / full_strength, 0.0, 100.0)
 
 
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3
 
 
 def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | None = None,
@@ -101,12 +100,14 @@ def build_graph(entries: list[Entry], settings: Settings, term_cache: Path | Non
     if graph_cache is None:
         return _compute_graph(entries, counts, settings)
     key = graph_inputs(entries, counts, settings)
-    stored = cachefile.load(graph_cache, cachefile.stamp(GRAPH_FORMAT))
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-        return pickle.loads(stored[1])
+    stored = cachefile.load(graph_cache, cachefile.stamp(GRAPH_FORMAT), tuple[str, cachefile.Raw])
+    if stored is not None and stored[0] == key:
+        try:
+            return cachefile.decode(stored[1], MatchGraph)  # left encoded until the key matched
+        except ValueError:  # of another shape: computed again
+            pass
     graph = _compute_graph(entries, counts, settings)
-    # the graph pickled apart from its key: a build whose key differs does not unpickle it
-    cachefile.save(graph_cache, cachefile.stamp(GRAPH_FORMAT), (key, pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL)))
+    cachefile.save(graph_cache, cachefile.stamp(GRAPH_FORMAT), (key, cachefile.Raw(cachefile.encode(graph))))
     return graph
 
 

@@ -2,13 +2,15 @@
 
 Counting words is most of the text side of the match graph, and depends on nothing but the
 entry file: the cache keys each entry's counts by the file's digest, so a rebuild counts only
-the entries that changed. The cache is one pickle, replaced atomically, and rewritten only
-when it changed; a missing, damaged or outdated one only costs counting again.
+the entries that changed. The cache is one cache file (``cachefile``), replaced atomically,
+and rewritten only when it changed; a missing, damaged, outdated or inconsistent one only
+costs counting again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,7 +18,16 @@ from .. import cachefile
 from ..content.validate import Entry
 from .text import TermCounts, entry_text, term_counts
 
-FORMAT = 3
+FORMAT = 4
+
+
+class StoredCounts(NamedTuple):
+    """Every entry's counts as the cache holds them: the arrays' bytes (little-endian)."""
+
+    digests: list[str]
+    lengths: bytes  # int64: how many terms each entry has
+    keys: bytes  # uint64, all entries' runs one after the other
+    values: bytes  # float64, as ``keys``
 
 
 def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[TermCounts]:
@@ -32,10 +43,19 @@ def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[T
 
 
 def _load(cache: Path) -> dict[str, TermCounts]:
-    stored = cachefile.load(cache, cachefile.stamp(FORMAT))
-    if not isinstance(stored, tuple) or len(stored) != 4:
+    stored = cachefile.load(cache, cachefile.stamp(FORMAT), StoredCounts)
+    if stored is None:
         return {}
-    digests, lengths, keys, counts = stored
+    try:
+        lengths = np.frombuffer(stored.lengths, dtype="<i8")
+        keys = np.frombuffer(stored.keys, dtype="<u8")
+        counts = np.frombuffer(stored.values, dtype="<f8")
+    except ValueError:  # not a whole number of items
+        return {}
+    if len(lengths) != len(stored.digests) or (lengths < 0).any() or int(lengths.sum()) != len(keys) or len(keys) != len(counts):
+        return {}
+    digests = stored.digests
+    keys, counts = keys.astype(np.uint64), counts.astype(np.float64)  # native order, and writable
     ends = np.cumsum(lengths)
     return {digest: (keys[end - length : end], counts[end - length : end])
             for digest, length, end in zip(digests, lengths.tolist(), ends.tolist())}
@@ -49,4 +69,5 @@ def _save(cache: Path, counts: dict[str, TermCounts]) -> None:
     lengths = np.array([len(keys) for keys, _ in rows], dtype=np.int64)
     keys = np.concatenate([keys for keys, _ in rows]) if rows else np.zeros(0, dtype=np.uint64)
     values = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
-    cachefile.save(cache, cachefile.stamp(FORMAT), (digests, lengths, keys, values))
+    cachefile.save(cache, cachefile.stamp(FORMAT), StoredCounts(
+        digests, lengths.astype("<i8").tobytes(), keys.astype("<u8").tobytes(), values.astype("<f8").tobytes()))

@@ -3,10 +3,11 @@
 A rebuild parses and validates only the files that changed. A file whose size, modification
 time and inode are those recorded by the last build is not even read (as git and make do);
 a file modified within the last two seconds is not recorded, since a second edit within the
-same timestamp tick could keep its time. The cache is a folder of pickles (shards, by file
-path, and the index of file stats), each written atomically, and only the shards whose
-entries changed are written again; a missing, damaged or outdated shard is ignored and
-rebuilt, never trusted.
+same timestamp tick could keep its time. The cache is a folder of cache files (``cachefile``:
+shards, by file path, and the index of file stats), each written atomically, and only the
+shards whose entries changed are written again; a missing, damaged or outdated shard is
+ignored and rebuilt, never trusted. An entry read back is checked against the schema again
+(a pull request can write the cache), and one that fails is a miss.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from .. import cachefile
-from .schema import EntryFields
+from ..yamldoc import Positions
+from .load import RawEntry
+from .schema import EntryFields, EntryHead
+from .validate import Fields
 
-FORMAT = 5
+FORMAT = 6
 SHARDS = 64
 SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 
@@ -30,36 +35,102 @@ def _version() -> str:
     return cachefile.stamp(f"{FORMAT}:{hashlib.sha256(schema.encode()).hexdigest()}")
 
 
+class EntryRecord(NamedTuple):
+    """A valid entry as the cache stores it: plain data, its fields as the schema's JSON."""
+
+    kind: str
+    slug: str
+    path: str
+    display: str
+    body: str
+    body_line: int
+    digest: str
+    head: bytes  # EntryHead as JSON
+    capabilities: bytes  # Fields.packed_capabilities
+    capability_tasks: tuple[str, ...]
+    capability_count: int
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How values of one kind become records of a type the cache file is decoded into, and back
+    (``decode`` raises ValueError for a record that is not a valid value)."""
+
+    record: Any
+    encode: Callable[[Any], Any]
+    decode: Callable[[str, Any], Any]
+
+
+def _entry_record(value: tuple) -> EntryRecord:
+    raw, _problem, (fields, _problems) = value
+    return EntryRecord(raw.kind, raw.slug, str(raw.path), raw.display, raw.body, raw.body_line, raw.digest,
+                       fields.head.model_dump_json(exclude_unset=True).encode(), fields.packed_capabilities,
+                       fields.capability_tasks, fields.capability_count)
+
+
+def _entry_value(key: str, record: EntryRecord) -> tuple:
+    if key != EntryCache.key_of(record.display, record.digest):
+        raise ValueError("a record kept under another file's key")
+    head = EntryHead.model_validate_json(record.head)  # a ValidationError is a ValueError
+    fields = Fields(head, record.capabilities, record.capability_tasks, record.capability_count)
+    raw = RawEntry(record.kind, record.slug, Path(record.path), record.display, {}, Positions(), record.body,
+                   record.body_line, record.digest)
+    return raw, None, (fields, [])
+
+
+# what the build keeps: (the entry without its text, no problem, (its fields, no problem))
+ENTRY_RESULTS = Codec(EntryRecord, _entry_record, _entry_value)
+
+
 def _shard(key: str) -> int:
     display = key.partition("\0")[0]
     return int.from_bytes(hashlib.blake2b(display.encode(), digest_size=2).digest(), "big") % SHARDS
 
 
+Stats = dict[str, tuple[tuple[int, int, int], str]]
+
+
 class EntryCache:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, codec: Codec = ENTRY_RESULTS):
         self.folder = folder
+        self.codec = codec
         self.version = _version()
         self.items: dict[str, Any] = {}
         self.used: dict[str, Any] = {}
         self.loaded: list[set[str]] = [set() for _ in range(SHARDS)]
         for shard in range(SHARDS):
-            stored = cachefile.load(self._path(shard), self.version)  # None: costs parsing its entries again
-            if isinstance(stored, dict):
-                self.items.update(stored)
-                self.loaded[shard] = set(stored)
-        self.stats: dict[str, tuple[tuple[int, int, int], str]] = self._load_stats()
-        self.seen_stats: dict[str, tuple[tuple[int, int, int], str]] = {}
+            # None: costs parsing its entries again
+            stored = cachefile.load(self._path(shard), self.version, dict[str, codec.record])
+            if stored is not None:
+                values = self._values(stored)
+                self.items.update(values)
+                self.loaded[shard] = set(values)  # a record refused makes the shard written again
+        self.stats: Stats = self._load_stats()
+        self.seen_stats: Stats = {}
+
+    def _values(self, records: dict[str, Any]) -> dict[str, Any]:
+        values = {}
+        for key, record in records.items():
+            try:
+                values[key] = self.codec.decode(key, record)
+            except ValueError:  # not a valid entry: parsed again
+                continue
+        return values
 
     def _path(self, shard: int) -> Path:
-        return self.folder / f"{shard:02d}.pickle"
+        return self.folder / f"{shard:02d}{cachefile.SUFFIX}"
 
-    def _load_stats(self) -> dict:
-        stored = cachefile.load(self.folder / "stats.pickle", self.version)  # None: costs reading every file once
-        return stored if isinstance(stored, dict) else {}
+    def _load_stats(self) -> Stats:
+        stored = cachefile.load(self.folder / f"stats{cachefile.SUFFIX}", self.version, Stats)
+        return stored if stored is not None else {}  # None: costs reading every file once
 
     @staticmethod
     def key(display: str, data: bytes) -> str:
-        return display + "\0" + hashlib.sha256(data).hexdigest()
+        return EntryCache.key_of(display, hashlib.sha256(data).hexdigest())
+
+    @staticmethod
+    def key_of(display: str, digest: str) -> str:
+        return display + "\0" + digest
 
     def file_key(self, display: str, path: Path) -> tuple[str, bytes | None]:
         """The key of a file and its bytes, or None for the bytes when the file's stats are
@@ -94,10 +165,10 @@ class EntryCache:
         for shard, items in enumerate(shards):
             if items.keys() == self.loaded[shard]:
                 continue
-            cachefile.save(self._path(shard), self.version, items)
+            cachefile.save(self._path(shard), self.version, {key: self.codec.encode(value) for key, value in items.items()})
             self.loaded[shard] = set(items)
         if self.seen_stats != self.stats:
-            cachefile.save(self.folder / "stats.pickle", self.version, self.seen_stats)
+            cachefile.save(self.folder / f"stats{cachefile.SUFFIX}", self.version, self.seen_stats)
             self.stats = dict(self.seen_stats)
 
     def next_build(self) -> "EntryCache":

@@ -37,14 +37,14 @@ _EXTERNAL_SCHEMES = ("http:", "https:", "//")
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
 PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
 MAX_REPORTED_PAGES = 3  # per broken external link
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 
 class PageLinks:
     """The links (unique, in order of appearance) and the ids of one page.
 
     Kept as two newline-joined strings until read, and read anew each time rather than kept
-    as lists and sets: five times quicker to pickle and load, a rebuild never reads most
+    as lists and sets: five times quicker to store and load, a rebuild never reads most
     pages' links, and a cold build's 46,000 pages' lists and sets weighed 100 MB."""
 
     def __init__(self, links: list[str] | None = None, ids: set[str] | None = None, *,
@@ -184,20 +184,18 @@ class LinkCache:
 
 
 def load_cache(cache: Path | None) -> LinkCache:
-    stored = cachefile.load(cache, cachefile.stamp(CACHE_VERSION)) if cache is not None else None
-    if not isinstance(stored, dict):
-        return LinkCache()  # a missing or damaged cache only costs a full parse
-    return LinkCache(stored["pages"], stored["files"], stored["verdicts"])
+    stored = cachefile.load(cache, cachefile.stamp(CACHE_VERSION), LinkCache) if cache is not None else None
+    return stored if stored is not None else LinkCache()  # a missing, damaged or misshapen cache only costs a full parse
 
 
 def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str],
                clean: dict[str, tuple[str, ...]]) -> None:
     if cache is None:
         return
-    data = {
-        "files": files, "verdicts": verdicts,
-        "pages": {page: (keys[page], *links.packed(), clean.get(page)) for page, links in pages.items() if page in keys},
-    }
+    data = LinkCache(
+        pages={page: (keys[page], *links.packed(), clean.get(page)) for page, links in pages.items() if page in keys},
+        files=files, verdicts=verdicts,
+    )
     cachefile.save(cache, cachefile.stamp(CACHE_VERSION), data)
 
 

@@ -4,12 +4,14 @@ What is indexed, filtered, sorted and weighted is marked in the templates with P
 attributes (``data-pagefind-body`` on entry and comparison pages, ``data-pagefind-filter``
 for kind, task and pricing, ``data-pagefind-sort="rank"``, ``data-pagefind-weight`` on
 capability names and summaries). Pagefind has no incremental mode, so when no indexed page
-changed since the previous build, the previous output's ``pagefind/`` folder is reused as
-is (hard links): a fingerprint of the indexed pages is kept beside the bundle.
+changed since the previous build, the previous output's ``pagefind/`` folder is copied (never
+linked): a fingerprint of the indexed pages is kept beside the bundle, with the sha256 of each
+of its files, so that a bundle edited since it was written is made again, not copied.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -53,31 +55,46 @@ def previous_output(staging: Path) -> Path | None:
     return None
 
 
+def _bundle_files(bundle: Path) -> list[str]:
+    return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file() and p.name != KEY_FILE)
+
+
+def write_key_file(bundle: Path, key: str) -> None:
+    """The key of the indexed pages, then the sha256 and path of every file of the bundle."""
+    lines = [key] + [f"{hashlib.sha256((bundle / name).read_bytes()).hexdigest()} {name}" for name in _bundle_files(bundle)]
+    (bundle / KEY_FILE).write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def reuse_index(previous: Path | None, folder: Path, key: str) -> bool:
-    """Hard-link the previous bundle into ``folder`` when its key matches; True when done."""
+    """Copy the previous bundle into ``folder`` when its key matches and its files are the
+    ones written; True when done. Copied, never linked: the output and the staging folder
+    must not share a file."""
     if previous is None:
         return False
     old = previous / BUNDLE
     try:
-        if (old / KEY_FILE).read_text("utf-8").strip() != key:
+        recorded = (old / KEY_FILE).read_text("utf-8").splitlines()
+        if not recorded or recorded[0] != key:
             return False
-    except OSError:
+        listed = dict(reversed(line.split(" ", 1)) for line in recorded[1:])
+        if sorted(listed) != _bundle_files(old):
+            return False
+    except (OSError, ValueError, UnicodeDecodeError):
         return False
     target = folder / BUNDLE
     shutil.rmtree(target, ignore_errors=True)  # the write stage may leave its empty folders
     try:
-        shutil.copytree(old, target, copy_function=_link_or_copy)
-    except OSError:
+        for name, digest in listed.items():
+            data = (old / name).read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError(name)  # edited since it was written
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(data)
+        shutil.copyfile(old / KEY_FILE, target / KEY_FILE)
+    except (OSError, ValueError):
         shutil.rmtree(target, ignore_errors=True)
         return False
     return True
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 def run_pagefind(folder: Path, timeout: float = 3600) -> float:
@@ -103,7 +120,7 @@ def build_search_index(folder: Path, pages, timings: dict[str, float] | None = N
     if not reused:
         shutil.rmtree(folder / BUNDLE, ignore_errors=True)
         run_pagefind(folder)
-        (folder / BUNDLE / KEY_FILE).write_text(key + "\n", "utf-8")
+        write_key_file(folder / BUNDLE, key)
     if timings is not None:
         timings["search: " + ("reused" if reused else "pagefind")] = time.perf_counter() - started
     return reused

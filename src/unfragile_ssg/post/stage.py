@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import cachefile
 from ..content.history import git_dates
 from ..errors import Problem, SiteError
 from ..pages.urls import entry_path
@@ -50,11 +51,11 @@ def content_dates(post: PostInput) -> dict:
 def link_cache(cache_dir: Path, folder: Path) -> Path:
     """One cache of parsed pages per output folder (the staging folder is named after it)."""
     name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "links" / f"{name}.pickle"
+    return cache_dir / "links" / f"{name}{cachefile.SUFFIX}"
 
 
 def write_new(path: Path, text: str) -> None:
-    """A new file: the staging folder may hold hard links to the published site's files."""
+    """A new file, never written through the one the staging folder holds (see site.write)."""
     path.unlink(missing_ok=True)
     path.write_text(text, "utf-8")
 

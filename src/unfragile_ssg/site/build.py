@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import cachefile
 from ..cachefile import code_digest
 from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
@@ -135,7 +136,7 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
         kept = memory.entry_cache if memory is not None else None
         cache = kept.restart() if kept is not None and kept.folder == folder else EntryCache(folder)
         keys = [cache.file_key(file.display, file.path)[0] for file in files]  # the bytes are not kept
-        results = [cache.get(key) for key in keys]
+        results = [_cached(cache, key, file) for key, file in zip(keys, files)]
         misses = [i for i, hit in enumerate(results) if hit is None]
     with timer.stage("load: parse + schema"):
         parsed = fork_map(read_and_check, [files[i] for i in misses], jobs)
@@ -158,6 +159,16 @@ def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: 
     if problems:
         raise SiteError(problems)
     return entries
+
+
+def _cached(cache: EntryCache, key: str, file: EntryFile):
+    """The cached result for ``file``, if it is one for this very file (a cache can be written
+    by a pull request, or moved with the site)."""
+    found = cache.get(key)
+    if found is None:
+        return None
+    raw = found[0]
+    return found if raw.path == file.path and raw.kind == file.kind and raw.slug == file.path.stem else None
 
 
 def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer: Timer, warnings: list[Problem],
@@ -202,6 +213,9 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     jobs = options.jobs or os.cpu_count() or 1
 
     cache_dir = options.cache_dir or project.cache_dir
+    # what killed writes left behind (the caption model hashes are kept in the project's cache)
+    for folder in dict.fromkeys((cache_dir, project.cache_dir)):
+        cachefile.remove_stale_temporaries(folder)
     staging = Staging(output, cache_dir)
     try:
         staging.prepare_in_background(enabled=jobs > 1)

@@ -97,7 +97,7 @@ def test_a_bad_sample_image_fails_under_github_format_too() -> None:
     result = run_cli("check", "--format", "github", cwd=INVALID / "bad-sample-image")
     assert result.exit_code == 1
     assert result.stdout == (
-        "::error file=content/media/notes.png,line=1,col=1::not an image (its bytes are no JPEG, PNG or WebP data): "
+        "::error file=content/media/notes.png::not an image (its bytes are no JPEG, PNG or WebP data): "
         "replace it with a real image file (sample 1 of content/models/sampled.md)\n")
 
 
@@ -107,7 +107,7 @@ def test_github_annotations_cannot_be_forged_from_a_file_name(basic_site: Path) 
     result = check(basic_site, "--format", "github")
     assert result.exit_code == 1
     [line] = result.stdout.splitlines()
-    assert line.startswith("::error file=content/models/x\\n%3A%3Aerror file=a%2Cline=1%3A%3Aforged.md,line=1,col=1::")
+    assert line.startswith("::error file=content/models/x\\n%3A%3Aerror file=a%2Cline=1%3A%3Aforged.md::")
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -139,7 +139,7 @@ def test_a_file_name_that_is_not_utf8(basic_site: Path) -> None:
     for output_format, stream, line in (
         ("text", "stderr", "content/models/bad\\udcff.md: file name 'bad\\udcff.md' is not a valid slug: "
                            "rename it with lower-case letters, digits and dashes"),
-        ("github", "stdout", "::error file=content/models/bad\\udcff.md,line=1,col=1::file name 'bad\\udcff.md' is not a valid slug: "
+        ("github", "stdout", "::error file=content/models/bad\\udcff.md::file name 'bad\\udcff.md' is not a valid slug: "
                              "rename it with lower-case letters, digits and dashes"),
     ):
         result = check(basic_site, "--format", output_format)

@@ -126,8 +126,8 @@ def test_import_manifest_keeps_what_entries_cannot_hold_in_the_overview(evidence
     result = run_cli("import", "manifest", "unfragile.yml", cwd=evidence_site)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept in the overview\n"
-        "warning: unfragile.yml:12:3: fewer than 3 capabilities\n")
+        "warning: unfragile.yml:12:3: fewer than 3 capabilities\n"
+        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept in the overview\n")
     assert (evidence_site / "content/models/caption-helper.md").read_text() == f"""\
 ---
 title: Caption Helper
@@ -206,5 +206,5 @@ def test_a_bad_manifest_is_reported_by_line_and_nothing_is_written(evidence_site
         "kind under 'kinds' in unfragile.yaml\n1 problem found; nothing was written.\n")
     manifest.write_text("artifact: [unclosed\n")
     result = run_cli("import", "manifest", "unfragile.yml", cwd=evidence_site)
-    assert result.exit_code == 1 and result.stderr.startswith("unfragile.yml:2:1: invalid YAML")
+    assert result.exit_code == 1 and result.stderr.startswith("unfragile.yml:1:11: invalid YAML: the '[' opened here is never closed")
     assert tree(evidence_site / "content") == before

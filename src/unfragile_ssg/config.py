@@ -274,6 +274,14 @@ class CaptionSettings(Strict):
         return self
 
 
+class CheckSettings(Strict):
+    protocol: Literal["warn", "off"] = Field(
+        "warn",
+        description="warn: check and build warn (fail under --strict) where the Unfragile Capability Protocol's "
+        "validator would: a capability description under 100 characters, fewer than 3 capabilities, no limitation "
+        "recorded; off: no such warnings, for a catalog that does not follow the protocol.")
+
+
 class Settings(Strict):
     title: Name = "Unfragile"
     tagline: str = ""
@@ -293,6 +301,7 @@ class Settings(Strict):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     captions: CaptionSettings = Field(default_factory=CaptionSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
     templates: Literal["sandboxed", "trusted"] = Field(
         "sandboxed",
         description="sandboxed: layouts/ and the theme render in Jinja's sandbox (templates arrive by pull request "

@@ -18,6 +18,7 @@ from ..config import Project
 from ..content.cache import EntryCache
 from ..content.history import git_dates
 from ..content.load import EntryFile, entry_files, read_entry
+from ..content.protocol import protocol_warnings
 from ..content.validate import Entry, check_schema, validate_entries, without_text
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
@@ -211,6 +212,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,
             cache_dir: Path, started: float) -> BuildResult:
     entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    result.warnings.extend(protocol_warnings(project, entries))
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):
@@ -227,7 +229,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
         pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
         result.pages = len(pages)
         context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
-                              updated=dates)
+                              updated=dates, pages=pages)
         env = make_environment(project, linker, assets)
 
     with staging:
@@ -239,7 +241,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
             def render(page: PlannedPage) -> bytes:
-                return render_template(env, page.template, context.build(page), project).encode("utf-8")
+                return context.render(env, page)
 
             # pages are read for the link check while their bytes are at hand, not read back later
             page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import Problem, SiteError, did_you_mean, display_path, invisible_character
@@ -274,8 +274,13 @@ class CaptionSettings(Strict):
         return self
 
 
+def _yaml_switch(value: object) -> object:
+    """YAML reads a bare ``off`` (and ``no``) as false: that is 'off' too, and true is 'warn'."""
+    return {False: "off", True: "warn"}.get(value, value) if isinstance(value, bool) else value
+
+
 class CheckSettings(Strict):
-    protocol: Literal["warn", "off"] = Field(
+    protocol: Annotated[Literal["warn", "off"], BeforeValidator(_yaml_switch)] = Field(
         "warn",
         description="warn: check and build warn (fail under --strict) where the Unfragile Capability Protocol's "
         "validator would: a capability description under 100 characters, fewer than 3 capabilities, no limitation "

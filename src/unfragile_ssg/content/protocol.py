@@ -3,7 +3,8 @@
 The protocol (the builder manifest, ``unfragile.yml``) asks of every artifact a description
 of at least 100 characters per capability, at least 3 capabilities, and the limitations its
 publisher knows of. An entry that falls short still builds; ``check`` and ``build`` warn,
-and ``--strict`` fails, unless the site says ``check: {protocol: off}``.
+and ``--strict`` fails, where the site says ``check: {protocol: warn}`` (off by default: a catalog
+written before capabilities could hold limitations would fail ``--strict`` the day it upgraded).
 """
 
 from __future__ import annotations

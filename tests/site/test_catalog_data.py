@@ -259,3 +259,15 @@ def test_the_new_skeleton_holds_the_new_fields(basic_site: Path) -> None:
     for field in ("intents:", "best_for:", "limitations:", "requires:", "# failure_modes:", "# id:"):
         assert field in text
     assert run_cli("check", "--strict", "--config", str(basic_site)).exit_code == 0
+
+
+def test_a_twin_is_as_safe_as_its_page(basic_site: Path, tmp_path: Path) -> None:
+    """The fixture's overview holds a <script> and a javascript: link: the HTML page shows both as
+    text, and so does the twin, for an agent that renders markdown with HTML on."""
+    build(basic_site, tmp_path / "out", cache_dir=tmp_path / "c")
+    twin = (tmp_path / "out/models/alpha-captioner/index.md").read_text("utf-8")
+    overview = twin.split("## Overview\n", 1)[1].split("\n## Capabilities", 1)[0]
+    assert "<script>" not in twin and '&lt;script>alert("x")&lt;/script>' in overview
+    assert "[a bad link]\\(javascript:alert(1))" in overview
+    assert "[the source](https://github.com/example/alpha)" in overview
+    assert "\n### Alpha\n" in overview  # under the twin's "## Overview", as the page puts it under its <h2>

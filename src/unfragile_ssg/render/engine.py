@@ -23,7 +23,7 @@ from ..config import Project
 from ..errors import Problem, SiteError
 from ..pages.urls import Linker
 from ..paths import outside_site, site_files
-from .markdown import render_inline
+from .markdown import markdown_for_agents, render_inline
 from .assets import Asset
 
 THEME_LAYOUTS = Path(__file__).resolve().parent.parent / "theme" / "layouts"
@@ -109,6 +109,7 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
     env.filters["cell"] = markdown_cell
     env.filters["md_inline"] = markdown_inline
     env.filters["md_url"] = twin_url
+    env.filters["md_body"] = lambda text: markdown_for_agents(text, linker.base_path)
     return env
 
 
@@ -148,19 +149,20 @@ def _template_display(path: Path, project: Project) -> str:
 
 
 _MARKDOWN_SIGNIFICANT = re.compile(r"([\\`*_\[\]<>|&~])")
-_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#+=.)-])")  # a heading, a list item, a setext line
+_LINE_START = re.compile(r"^(\s*\d+)([.)])|^(\s*)([#+=-])")  # a heading, a list item, a setext line
 
 
 def markdown_text(text: object) -> str:
     """Plain text (a title, a name) as markdown that reads back as the same text: on one line,
     with every character markdown would act on escaped."""
-    flat = " ".join(str(text).split())
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), _MARKDOWN_SIGNIFICANT.sub(r"\\\1", flat))
+    flat = _MARKDOWN_SIGNIFICANT.sub(r"\\\1", " ".join(str(text).split()))
+    return _LINE_START.sub(lambda m: (m.group(1) or m.group(3)) + "\\" + (m.group(2) or m.group(4)), flat)
 
 
 def markdown_cell(text: object) -> str:
-    """Plain text for a cell of a markdown table: escaped, and never empty (an empty cell shifts none, but reads as missing)."""
-    return markdown_text(text) or "–"
+    """Plain text for a cell of a markdown table (never at the start of a line): escaped, and
+    never empty, which reads as missing."""
+    return _MARKDOWN_SIGNIFICANT.sub(r"\\\1", " ".join(str(text).split())) or "–"
 
 
 def markdown_inline(text: object) -> str:

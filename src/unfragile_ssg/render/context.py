@@ -83,6 +83,7 @@ class SiteContext:
             html = {
                 "overview": render_markdown(entry.body, self.linker.base_path),
                 "capabilities": render_template(env, "partials/capabilities.html", values, self.project),
+                "capabilities_md": render_template(env, "agent/capabilities.md", values, self.project),  # for the twins
             }
             out[slug] = {name: zlib.compress(text.encode("utf-8"), 1) for name, text in html.items()}
         return out
@@ -247,7 +248,8 @@ class SiteContext:
         for pair in sorted(self.catalog.pairs_of[slug], key=lambda p: (-p.weight, p.other(slug))):
             other = self.catalog.by_slug[pair.other(slug)]
             comparisons.append({"url": self.linker.url(compare_path(pair)), "other": self.card(other), "pair": pair})
-        return self.base(page, entry.head.title, entry.head.summary) | {
+        twin = {"capabilities_md": self.fragment(slug, "capabilities_md")} if page.output.endswith(".md") else {}
+        return self.base(page, entry.head.title, entry.head.summary) | twin | {
             "entry": entry,
             "card": self.card(entry),
             "scores": self.catalog.scores[slug],
@@ -270,6 +272,8 @@ class SiteContext:
         sides = [self.card(first), self.card(second)]
         for side in sides:
             side["capabilities"] = self.fragment(side["entry"].slug, "capabilities")
+            if page.output.endswith(".md"):
+                side["capabilities_md"] = self.fragment(side["entry"].slug, "capabilities_md")
         title = f"{first.head.title} vs {second.head.title}"
         return self.base(page, title, f"{title}: side-by-side comparison to help you choose.") | {
             "pair": pair,

@@ -113,6 +113,8 @@ def test_the_seed_pairs_twin_holds_its_table_and_verdict(example: Path) -> None:
     assert "90/100" in verdict  # the seed's numbers, as the HTML page shows them
     for name in ("Image captioning, unconditional or prompted", "Fine-tuning for other domains or languages"):
         assert f". {name}\n" in twin  # capabilities of both sides, all of them (the HTML page folds some away)
+    limitation = "Every image is resized straight to 384×384, with no crop and no padding, so its aspect ratio is not kept."
+    assert f"<dt>Limitations</dt><dd>{limitation}</dd>" in page and f"- **Limitations:**\n  - {limitation}\n" in twin
 
 
 def test_llms_txt_lists_every_page_and_every_page_links_its_twin(example: Path) -> None:

@@ -44,6 +44,8 @@ def make_catalog(root: Path, entries: int, seed: int = 0) -> Path:
                 f"    unique: {sentence(rng, 25, 45)}\n"
                 f"    vs_alternatives: {sentence(rng, 25, 45)}\n"
                 f"    tasks: [{rng.choice(tasks)}]\n"
+                # drawn from no random numbers, so the rest of the catalog is what it was before entries had limitations
+                f"    limitations: [Capability {c} of entry {i} is synthetic and has not been measured on real inputs.]\n"
             )
         signals = (
             f"  downloads: {{value: {rng.randint(0, 5_000_000)}, as_of: 2026-10-01, source: https://hub.example/{slug}}}\n"

@@ -171,13 +171,22 @@ def new(project: Project, kind: str, slug: str) -> None:
 @main.command()
 @config_option
 @click.option("--settings", is_flag=True, help="Describe unfragile.yaml instead of an entry's front matter.")
+@click.option("--passport", is_flag=True, help="Describe the passports the build writes (api/v1/passport/<slug>.json).")
+@click.option("--catalog", is_flag=True, help="Describe the catalog index the build writes (api/v1/catalog.json).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
-def schema(project: Project, settings: bool, output: Path | None) -> None:
-    """Print the JSON Schema of entries (for editor completion and checks)."""
+def schema(project: Project, settings: bool, passport: bool, catalog: bool, output: Path | None) -> None:
+    """Print the JSON Schema of entries (for editor completion and checks), of the settings, or of the API's files."""
     from .config import Settings
     from .content.schema import json_schema
 
-    data = Settings.model_json_schema() if settings else json_schema(list(project.settings.tasks))
+    if settings + passport + catalog > 1:
+        raise click.UsageError("choose one of --settings, --passport and --catalog")
+    if passport or catalog:
+        from .render.api import json_schema as api_schema
+
+        data = api_schema("passport" if passport else "catalog", project.settings.base_url)
+    else:
+        data = Settings.model_json_schema() if settings else json_schema(list(project.settings.tasks))
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if output:
         output.write_text(text, "utf-8")

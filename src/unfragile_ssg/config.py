@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import Problem, SiteError, did_you_mean, display_path, invisible_character
@@ -274,6 +274,21 @@ class CaptionSettings(Strict):
         return self
 
 
+def _yaml_switch(value: object) -> object:
+    """YAML reads a bare ``off`` (and ``no``) as false: that is 'off' too, and true is 'warn'."""
+    return {False: "off", True: "warn"}.get(value, value) if isinstance(value, bool) else value
+
+
+class CheckSettings(Strict):
+    # off unless a site asks: every catalog written before capabilities could hold limitations
+    # would fail `check --strict` the day it upgraded
+    protocol: Annotated[Literal["warn", "off"], BeforeValidator(_yaml_switch)] = Field(
+        "off",
+        description="warn: check and build warn (fail under --strict) where the Unfragile Capability Protocol's "
+        "validator would: a capability description under 100 characters, fewer than 3 capabilities, no limitation "
+        "recorded; off (the default): no such warnings.")
+
+
 class Settings(Strict):
     title: Name = "Unfragile"
     tagline: str = ""
@@ -293,6 +308,7 @@ class Settings(Strict):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     captions: CaptionSettings = Field(default_factory=CaptionSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
     templates: Literal["sandboxed", "trusted"] = Field(
         "sandboxed",
         description="sandboxed: layouts/ and the theme render in Jinja's sandbox (templates arrive by pull request "

@@ -120,14 +120,16 @@ def test_import_hf_needs_a_task_of_the_site_and_an_existing_repository(standin, 
     assert "'datasets' is not a kind of this site" in datasets.stderr
 
 
-def test_import_manifest_keeps_what_entries_cannot_hold_in_the_overview(evidence_site: Path) -> None:
+def test_import_manifest_maps_capabilities_and_failure_modes_into_fields(evidence_site: Path) -> None:
     manifest = evidence_site / "unfragile.yml"
     manifest.write_text(MANIFEST)
     result = run_cli("import", "manifest", "unfragile.yml", cwd=evidence_site)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "warning: unfragile.yml:12:3: fewer than 3 capabilities\n"
-        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept in the overview\n")
+        "warning: unfragile.yml:12:3: fewer than 3 capabilities
+"
+        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept as the capability's intents
+")
     assert (evidence_site / "content/models/caption-helper.md").read_text() == f"""\
 ---
 title: Caption Helper
@@ -144,30 +146,32 @@ capabilities:
 - name: Single-sentence captions
   description: Writes one literal English sentence for a photograph, suitable for alt text on web pages
     and for photo search.
+  id: caption-single
   unique: Runs in 200 ms on a laptop.
   tasks:
   - image-captioning
+  intents:
+  - image-captioning
+  - alt text
+  best_for:
+  - product photos
+  limitations:
+  - English only
+  requires:
+  - a GPU with 4 GB of memory
+failure_modes:
+- mode: Invents the text of signs | it cannot read
+  frequency: common
+  mitigation: Pair it with an OCR model.
 ---
 ## From the builder's manifest
 
-Imported from `unfragile.yml` (Unfragile Capability Protocol 1.0) on {today()}. This catalog's entries have no fields for what follows yet; it is kept here as the builder wrote it.
-
-### Capabilities
-
-- **Single-sentence captions** (`caption.single`)
-  - Intents served: image-captioning, alt text
-  - Best for: product photos
-  - Limitations: English only
-  - Requires: a GPU with 4 GB of memory
+Imported from `unfragile.yml` (Unfragile Capability Protocol 1.0) on {today()}. The capabilities (with their intents, conditions and ids) and the failure modes are in the entry's fields; what they cannot hold is kept here as the builder wrote it.
 
 ### Pricing
 
 - Model: freemium
 - Starting price: 10 USD a month
-
-### Failure modes
-
-- Invents the text of signs \\| it cannot read (common). Mitigation: Pair it with an OCR model.
 
 ### Execution
 

@@ -31,7 +31,7 @@ def test_pretty_urls_and_canonical_pairs(basic_site: Path, tmp_path: Path) -> No
     assert "models/alpha-captioner/index.html" in files
     assert "prompts/beta-prompts/index.html" in files
     # one page per unordered pair, whichever side named the other
-    assert [f for f in files if f.startswith("compare/") and f != "compare/index.html"] == [
+    assert [f for f in files if f.startswith("compare/") and f.endswith(".html") and f != "compare/index.html"] == [
         "compare/alpha-captioner-vs-beta-prompts/index.html"
     ]
     assert any(re.fullmatch(r"assets/style\.[0-9a-f]{10}\.css", f) for f in files)

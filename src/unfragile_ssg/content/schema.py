@@ -115,12 +115,32 @@ class Signals(Strict):
     benchmarks: list[Benchmark] = Field(default_factory=list, max_length=50)
 
 
+# one item of a capability's lists (who it suits, a limitation, a requirement): a sentence or two
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
 class Capability(Strict):
+    id: Slug | None = Field(None, description="A stable name for the capability, e.g. 'image-captioning': its "
+                            "capability:// URI is made of it (else of the name), so declaring it keeps the URI when "
+                            "the name changes.")
     name: Line
     description: Text
     unique: Text | None = Field(None, description="What this entry does that others do not.")
     vs_alternatives: Text | None = Field(None, description="How it compares with the alternatives.")
     tasks: list[Slug] = Field(default_factory=list, max_length=20)
+    intents: list[Line] = Field(default_factory=list, max_length=30,
+                                description="The needs it serves, in a user's words ('caption photos for alt text').")
+    best_for: list[Item] = Field(default_factory=list, max_length=50, description="Who or what it suits best.")
+    limitations: list[Item] = Field(default_factory=list, max_length=50, description="Where it falls short, as its publisher documents.")
+    requires: list[Item] = Field(default_factory=list, max_length=50, description="What it needs to run (hardware, software, accounts).")
+
+
+class FailureMode(Strict):
+    """A way the artifact is known to fail, how often, and what to do about it."""
+
+    mode: Text
+    frequency: Line | None = Field(None, description="How often, in words or as a figure ('rare', 'on most low-light photos').")
+    mitigation: Text | None = None
 
 
 ImagePath = Annotated[str, Field(max_length=300)]
@@ -157,6 +177,8 @@ class EntryHead(Strict):
         description="The model that captions this entry's samples, when not the site's captions.model: "
         "a folder relative to the site root (e.g. 'shapes/model') or a Hugging Face hub id.",
     )
+    failure_modes: list[FailureMode] = Field(default_factory=list, max_length=50,
+                                             description="Known ways it fails, how often, and the mitigation.")
     captions_pending: Line | None = Field(
         None,
         description="Why this entry's samples have no stored caption yet (e.g. its model's weights cannot be "

@@ -31,6 +31,14 @@ capabilities:
     unique: What it does that the alternatives do not.
     vs_alternatives: How it compares with named alternatives in the catalog.
     tasks: [{task}]
+    # id: what-it-does                # optional: pins its capability:// URI when the name changes
+    intents:                          # the needs it serves, in a user's words
+      - A need it serves, as a user would say it
+    best_for: [Who or what it suits best]
+    limitations: [Where it falls short, as its publisher documents]
+    requires: [What it needs to run]
+# failure_modes:                    # known ways it fails, how often, and what to do about it
+#   - {{mode: What goes wrong, frequency: how often, mitigation: what to do}}
 compare_with: []                    # slugs of entries a reader would compare it with
 ---
 The overview, in markdown: what it is, when to choose it, and its limits.

@@ -3,7 +3,7 @@
 The Unfragile Capability Protocol manifest describes an artifact (name, slug, type, maintainer,
 repository, homepage, license), its capabilities (id, name, description, intents served,
 conditions, unique aspect), pricing, failure modes and how it is executed. What the entry's
-fields can hold goes there; the rest (capability ids and conditions, failure modes, execution,
+fields can hold goes there (capabilities with their ids, intents and conditions; failure modes); the rest (execution,
 fields this version does not know) is written into the overview under "From the builder's
 manifest", so nothing the builder said is lost before the content model can hold it.
 """
@@ -11,13 +11,14 @@ manifest", so nothing the builder said is lost before the content model can hold
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from typing_extensions import Annotated
 
-from ..config import Project
+from ..config import MAX_SLUG, Project
 from ..content.schema import Pricing, Slug, Url
 from ..errors import Problem, SiteError
 from ..validation import validate_model
@@ -122,13 +123,19 @@ def import_manifest_file(project: Project, path: Path, *, kind: str | None = Non
         unmapped = [intent for intent in capability.intents_served if site_task(intent, tasks_known) is None]
         if unmapped:
             warnings.append(Problem(shown, *positions.of(("capabilities", i, "intents_served")), (
-                f"intents {', '.join(repr(u) for u in unmapped)} are none of the site's tasks: kept in the overview"), severity="warning"))
+                f"intents {', '.join(repr(u) for u in unmapped)} are none of the site's tasks: kept as the capability's intents"), severity="warning"))
         all_tasks += tasks
         item: dict[str, Any] = {"name": capability.name, "description": capability.description}
+        if capability_id := _slug_of(capability.id):
+            item["id"] = capability_id  # the capability:// URI the builder chose, whatever the name becomes
         if capability.unique_aspect:
             item["unique"] = capability.unique_aspect
         if tasks:
             item["tasks"] = tasks
+        for field, items in (("intents", capability.intents_served), ("best_for", capability.conditions.bestFor),
+                             ("limitations", capability.conditions.limitations), ("requires", capability.conditions.requires)):
+            if items:
+                item[field] = list(items)
         capabilities.append(item)
     tasks = list(dict.fromkeys(all_tasks))
     if not tasks:
@@ -151,9 +158,18 @@ def import_manifest_file(project: Project, path: Path, *, kind: str | None = Non
         "tasks": tasks,
         "capabilities": capabilities,
     }
+    if manifest.failure_modes:
+        front["failure_modes"] = [{k: v for k, v in (("mode", f.mode), ("frequency", f.frequency), ("mitigation", f.mitigation)) if v}
+                                  for f in manifest.failure_modes]
     today = today or dt.datetime.now(dt.timezone.utc).date()
     write_entry(project, kind, target, front, _overview(manifest, path.name, today))
     return target, warnings
+
+
+def _slug_of(text: str) -> str | None:
+    """A manifest's capability id as an entry's (a slug): 'cap_0' -> 'cap-0'; None if nothing is left."""
+    made = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:MAX_SLUG]
+    return made.strip("-") or None
 
 
 def _one_line(text: Any) -> str:
@@ -168,19 +184,16 @@ def _overview(manifest: Manifest, name: str, today: dt.date) -> str:
     lines += [
         "## From the builder's manifest", "",
         f"Imported from `{name}` (Unfragile Capability Protocol {manifest.unfragile_version}) on {today.isoformat()}. "
-        "This catalog's entries have no fields for what follows yet; it is kept here as the builder wrote it.", "",
-        "### Capabilities", "",
+        "The capabilities (with their intents, conditions and ids) and the failure modes are in the entry's fields; "
+        "what they cannot hold is kept here as the builder wrote it.", "",
     ]
-    for capability in manifest.capabilities:
-        lines.append(f"- **{_one_line(capability.name)}** (`{_one_line(capability.id)}`)")
-        if capability.intents_served:
-            lines.append(f"  - Intents served: {', '.join(_one_line(i) for i in capability.intents_served)}")
-        for label, items in (("Best for", capability.conditions.bestFor), ("Limitations", capability.conditions.limitations),
-                             ("Requires", capability.conditions.requires)):
-            if items:
-                lines.append(f"  - {label}: {'; '.join(_one_line(i) for i in items)}")
-        lines += _extra(capability, "  - ")
-    lines.append("")
+    extras = [(c, _extra(c, "  - ") + _extra(c.conditions, "  - ")) for c in manifest.capabilities]
+    if any(more for _, more in extras):
+        lines += ["### Capabilities", ""]
+        for capability, more in extras:
+            if more:
+                lines += [f"- **{_one_line(capability.name)}** (`{_one_line(capability.id)}`)", *more]
+        lines.append("")
     pricing = manifest.pricing
     if pricing.free is not None or pricing.starting_price is not None or pricing.model_extra:
         lines += ["### Pricing", "", f"- Model: {pricing.model}"]
@@ -189,13 +202,6 @@ def _overview(manifest: Manifest, name: str, today: dt.date) -> str:
         if pricing.starting_price is not None:
             lines.append(f"- Starting price: {_one_line(pricing.starting_price)}")
         lines += _extra(pricing, "- ") + [""]
-    if manifest.failure_modes:
-        lines += ["### Failure modes", ""]
-        for failure in manifest.failure_modes:
-            detail = f" ({failure.frequency})" if failure.frequency else ""
-            mitigation = f" Mitigation: {_one_line(failure.mitigation)}" if failure.mitigation else ""
-            lines.append(f"- {_one_line(failure.mode)}{detail}.{mitigation}")
-        lines.append("")
     if manifest.execution is not None:
         lines += ["### Execution", "", "```yaml", _yaml(manifest.execution).rstrip().replace("```", "'''"), "```", ""]
     rest = {**(manifest.model_extra or {}), **{f"artifact.{k}": v for k, v in (artifact.model_extra or {}).items()}}

@@ -13,7 +13,7 @@ from math import ceil
 
 from ..catalog.model import Catalog
 from ..fingerprint import fingerprint
-from .urls import compare_path, entry_path, output_file, paged, task_path
+from .urls import CATALOG_PATH, LLMS_PATH, SCHEMA_PATHS, compare_path, entry_path, output_file, paged, passport_path, task_path, twin_path
 
 LIST_PAGE_SIZE = 100
 
@@ -21,7 +21,7 @@ LIST_PAGE_SIZE = 100
 @dataclass(frozen=True)
 class PlannedPage:
     path: str  # URL path under the base path: "" for home, "models/x/" for an entry
-    template: str
+    template: str  # a template of the theme or layouts/, or "api:<view>" for a file made in Python (render.api)
     view: str  # which context builder of render.context makes its data
     args: tuple
     key: str
@@ -97,6 +97,30 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
                 fingerprint(site_key, tokens[pair.a], tokens[pair.b], pair_fields[id(pair)]), (a.source, b.source),
             )
         )
+    return pages + twin_pages(pages) + data_pages(catalog, tokens, site_key, everything)
+
+
+def twin_pages(pages: list[PlannedPage]) -> list[PlannedPage]:
+    """The markdown twin of every HTML page (``index.md`` beside ``index.html``): the same view
+    and data, through ``agent/<view>.md``; it shows what its page shows, so it has its key."""
+    return [
+        PlannedPage(twin, f"agent/{page.view}.md", page.view, page.args, page.key, page.sources)
+        for page in pages if (twin := twin_path(page.path)) is not None
+    ]
+
+
+def data_pages(catalog: Catalog, tokens: dict[str, str], site_key: str, everything: str) -> list[PlannedPage]:
+    """The catalog as data (render.api): a passport per entry, the catalog index, their JSON
+    Schemas, and llms.txt. A passport shows its entry and the names of those it is compared with."""
+    pages = [
+        PlannedPage(CATALOG_PATH, "api:catalog", "catalog", (), everything),
+        *(PlannedPage(path, "api:schema", "schema", (name,), site_key) for name, path in sorted(SCHEMA_PATHS.items())),
+        PlannedPage(LLMS_PATH, "agent/llms.txt", "llms", (), everything),
+    ]
+    for entry in catalog.entries:
+        partners = [(p.slug, tokens[p.other(entry.slug)]) for p in catalog.pairs_of[entry.slug]]
+        pages.append(PlannedPage(passport_path(entry.slug), "api:passport", "passport", (entry.slug,),
+                                 fingerprint(site_key, "passport", tokens[entry.slug], partners), (entry.source,)))
     return pages
 
 

@@ -22,6 +22,29 @@ def paged(path: str, number: int) -> str:
     return path if number == 1 else f"{path}page/{number}/"
 
 
+TWIN_NAME = "index.md"
+API_ROOT = "api/v1/"
+CATALOG_PATH = API_ROOT + "catalog.json"
+SCHEMA_PATHS = {"passport": API_ROOT + "schema/passport.json", "catalog": API_ROOT + "schema/catalog.json"}
+LLMS_PATH = "llms.txt"
+
+
+def passport_path(slug: str) -> str:
+    return f"{API_ROOT}passport/{slug}.json"
+
+
+
+def twin_path(path: str) -> str | None:
+    """The markdown twin of the HTML page at ``path``: ``index.md`` beside its ``index.html``
+    (``models/x/`` → ``models/x/index.md``); None for a page that is a file (``404.html``)."""
+    return path + TWIN_NAME if path == "" or path.endswith("/") else None
+
+
+def twin_of(path: str) -> str:
+    """The HTML page a twin's ``path`` is the twin of: ``models/x/index.md`` → ``models/x/``."""
+    return path.removesuffix(TWIN_NAME)
+
+
 def output_file(path: str) -> str:
     """The file that serves a URL path: ``models/x/`` → ``models/x/index.html``."""
     if path == "" or path.endswith("/"):

@@ -14,7 +14,8 @@ from ..config import Project
 from ..content.history import git_dates
 from ..content.validate import Entry
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
-from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
+from ..pages.urls import CATALOG_PATH, SCHEMA_PATHS, Linker, compare_path, entry_path, paged, passport_path, task_path, twin_of, twin_path
+from . import api
 from .engine import render_template
 from .markdown import render_markdown
 
@@ -64,6 +65,7 @@ class SiteContext:
     methodology: dict[str, Any] = field(default_factory=dict)
     # content file -> its git dates (content.history.FileDates); None: read with one `git log`
     updated: dict[str, Any] | None = None
+    pages: list[PlannedPage] = field(default_factory=list)  # the plan, for llms.txt
 
     def __post_init__(self) -> None:
         if self.updated is None:
@@ -81,6 +83,7 @@ class SiteContext:
             html = {
                 "overview": render_markdown(entry.body, self.linker.base_path),
                 "capabilities": render_template(env, "partials/capabilities.html", values, self.project),
+                "capabilities_md": render_template(env, "agent/capabilities.md", values, self.project),  # for the twins
             }
             out[slug] = {name: zlib.compress(text.encode("utf-8"), 1) for name, text in html.items()}
         return out
@@ -133,11 +136,15 @@ class SiteContext:
 
     def base(self, page: PlannedPage, title: str, description: str) -> dict[str, Any]:
         settings = self.project.settings
+        # a markdown twin (models/x/index.md) shows its HTML page's data, under that page's address
+        html_path = twin_of(page.path) if page.output.endswith(".md") else page.path
+        twin = twin_path(html_path)
         return {
             "page": page,
             "title": title,
             "description": description,
-            "canonical": self.linker.absolute(page.path),
+            "canonical": self.linker.absolute(html_path),
+            "twin": self.linker.url(twin) if twin is not None else None,
             "kinds": settings.kinds,
             "tasks": settings.tasks,
         }
@@ -152,6 +159,12 @@ class SiteContext:
 
     def build(self, page: PlannedPage) -> dict[str, Any]:
         return getattr(self, "view_" + page.view)(page, *page.args)
+
+    def render(self, env, page: PlannedPage) -> bytes:
+        """A page's bytes: its template with its data, or for a data file (``api:``) the data as JSON."""
+        if page.template.startswith("api:"):
+            return api.to_bytes(self.build(page))
+        return render_template(env, page.template, self.build(page), self.project).encode("utf-8")
 
     # -- one builder per kind of page --
 
@@ -235,13 +248,15 @@ class SiteContext:
         for pair in sorted(self.catalog.pairs_of[slug], key=lambda p: (-p.weight, p.other(slug))):
             other = self.catalog.by_slug[pair.other(slug)]
             comparisons.append({"url": self.linker.url(compare_path(pair)), "other": self.card(other), "pair": pair})
-        return self.base(page, entry.head.title, entry.head.summary) | {
+        twin = {"capabilities_md": self.fragment(slug, "capabilities_md")} if page.output.endswith(".md") else {}
+        return self.base(page, entry.head.title, entry.head.summary) | twin | {
             "entry": entry,
             "card": self.card(entry),
             "scores": self.catalog.scores[slug],
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
             "overview": self.fragment(slug, "overview"),
             "capabilities": self.fragment(slug, "capabilities"),
+            "passport": self.linker.url(passport_path(slug)),
             "facts": fact_rows(entry),
             "comparisons": comparisons,
             "samples": self.samples.get(slug, []),
@@ -257,6 +272,8 @@ class SiteContext:
         sides = [self.card(first), self.card(second)]
         for side in sides:
             side["capabilities"] = self.fragment(side["entry"].slug, "capabilities")
+            if page.output.endswith(".md"):
+                side["capabilities_md"] = self.fragment(side["entry"].slug, "capabilities_md")
         title = f"{first.head.title} vs {second.head.title}"
         return self.base(page, title, f"{title}: side-by-side comparison to help you choose.") | {
             "pair": pair,
@@ -276,6 +293,69 @@ class SiteContext:
             "bundle": self.linker.url("pagefind/pagefind.js"),
             "comparisons": len(self.catalog.pairs),
         }
+
+    # -- the catalog as data (render.api) and llms.txt --
+
+    def view_passport(self, page: PlannedPage, slug: str) -> dict[str, Any]:
+        return api.passport(self, slug)
+
+    def view_catalog(self, page: PlannedPage) -> dict[str, Any]:
+        return api.catalog_index(self)
+
+    def view_schema(self, page: PlannedPage, name: str) -> dict[str, Any]:
+        return api.json_schema(name, self.project.settings.base_url)
+
+    def view_llms(self, page: PlannedPage) -> dict[str, Any]:
+        """llms.txt (llmstxt.org): the site in a few lines, then every page's markdown twin, by section."""
+        settings = self.project.settings
+        sections: dict[str, list[tuple[str, str, str]]] = {}
+        later: list[tuple[str, str, str]] = []  # the second and later pages of long lists: "Optional"
+        for planned in self.pages:
+            twin = twin_path(planned.path)
+            if twin is None or planned.output.endswith(".md") or planned.view in ("not_found",):
+                continue
+            title, note, section = self.page_summary(planned)
+            link = (title, self.linker.absolute(twin), note)
+            if planned.view in ("kind", "task", "compare_index") and planned.args[-2] > 1:
+                later.append(link)
+            else:
+                sections.setdefault(section, []).append(link)
+        data = [
+            ("Catalog index (JSON)", self.linker.absolute(CATALOG_PATH), "every entry with its type, tasks, pricing and scores"),
+            ("Passport schema (JSON Schema)", self.linker.absolute(SCHEMA_PATHS["passport"]),
+             f"one passport per entry at {self.linker.absolute(passport_path('<slug>'))}"),
+            ("Catalog schema (JSON Schema)", self.linker.absolute(SCHEMA_PATHS["catalog"]), ""),
+        ]
+        order = ["Site", *[k.plural for k in settings.kinds.values()], "Comparisons", "Tasks"]
+        return self.base(page, settings.title, settings.description or settings.tagline) | {
+            "sections": [(name, sections[name]) for name in order if name in sections], "data": data, "optional": later,
+        }
+
+    def page_summary(self, page: PlannedPage) -> tuple[str, str, str]:
+        """A page's title, a note on it, and its section of llms.txt, read from the catalog
+        without building the page's data."""
+        settings, catalog = self.project.settings, self.catalog
+        number = f" (page {page.args[-2]} of {page.args[-1]})" if page.view in ("kind", "task", "compare_index") and page.args[-1] > 1 else ""
+        if page.view == "entry":
+            entry = catalog.by_slug[page.args[0]]
+            return entry.head.title, entry.head.summary, settings.kinds[entry.kind].plural
+        if page.view == "compare":
+            first, second = catalog.ordered_pair(catalog.pairs[page.args[0]])
+            return f"{first.head.title} vs {second.head.title}", "side-by-side comparison and verdict", "Comparisons"
+        if page.view == "kind":
+            kind = settings.kinds[page.args[0]]
+            return kind.plural + number, f"every {kind.label.lower()}, ranked by UnfragileRank", "Site"
+        if page.view == "task":
+            task = settings.tasks[page.args[0]]
+            return task.label + number, task.description or f"entries for {task.label}, ranked", "Tasks"
+        if page.view == "compare_index":
+            return "Comparisons" + number, "every side-by-side comparison", "Site"
+        titles = {"home": (settings.title, "the home page: top-ranked entries"),
+                  "methodology": ("Methodology", "how UnfragileRank and its sub-scores are computed"),
+                  "tasks": ("Tasks", "every task, with how many entries do it"),
+                  "search": ("Search", "full-text search (needs JavaScript); the catalog index is the data behind it")}
+        title, note = titles.get(page.view, (page.path, ""))
+        return title, note, "Site"
 
     def edit_url(self, entry: Entry) -> str | None:
         repo = self.project.settings.repository

@@ -9,6 +9,7 @@ they run in Jinja's sandbox (no underscore attributes, so no way from ``''.__cla
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from pathlib import Path, PurePath
 from typing import Any
@@ -22,7 +23,7 @@ from ..config import Project
 from ..errors import Problem, SiteError
 from ..pages.urls import Linker
 from ..paths import outside_site, site_files
-from .markdown import render_inline
+from .markdown import markdown_for_agents, render_inline
 from .assets import Asset
 
 THEME_LAYOUTS = Path(__file__).resolve().parent.parent / "theme" / "layouts"
@@ -84,7 +85,8 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
     kind = Environment if project.settings.templates == "trusted" else SiteSandbox
     env = kind(
         loader=ChoiceLoader(loaders),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        # markdown twins and llms.txt are markdown, escaped for it by the filters below
+        autoescape=select_autoescape(disabled_extensions=("md", "txt"), default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -103,6 +105,11 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
     env.filters["score"] = format_score
     env.filters["inline"] = lambda text: Markup(render_inline(text, linker.base_path))
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["md"] = markdown_text
+    env.filters["cell"] = markdown_cell
+    env.filters["md_inline"] = markdown_inline
+    env.filters["md_url"] = twin_url
+    env.filters["md_body"] = lambda text: markdown_for_agents(text, linker.base_path)
     return env
 
 
@@ -139,6 +146,34 @@ def _template_display(path: Path, project: Project) -> str:
     if path.is_relative_to(THEME_LAYOUTS):
         return f"(theme) {path.relative_to(THEME_LAYOUTS).as_posix()}"
     return project.display(path)
+
+
+_MARKDOWN_SIGNIFICANT = re.compile(r"([\\`*_\[\]<>|&~])")
+_LINE_START = re.compile(r"^(\s*\d+)([.)])|^(\s*)([#+=-])")  # a heading, a list item, a setext line
+
+
+def markdown_text(text: object) -> str:
+    """Plain text (a title, a name) as markdown that reads back as the same text: on one line,
+    with every character markdown would act on escaped."""
+    flat = _MARKDOWN_SIGNIFICANT.sub(r"\\\1", " ".join(str(text).split()))
+    return _LINE_START.sub(lambda m: (m.group(1) or m.group(3)) + "\\" + (m.group(2) or m.group(4)), flat)
+
+
+def markdown_cell(text: object) -> str:
+    """Plain text for a cell of a markdown table (never at the start of a line): escaped, and
+    never empty, which reads as missing."""
+    return _MARKDOWN_SIGNIFICANT.sub(r"\\\1", " ".join(str(text).split())) or "–"
+
+
+def markdown_inline(text: object) -> str:
+    """A field that is markdown already (a description): kept as written, on one line, with raw
+    HTML shown as text as the HTML page shows it (the pages render markdown with HTML off)."""
+    return " ".join(str(text).split()).replace("<", "&lt;")
+
+
+def twin_url(url: str) -> str:
+    """A page's link, to its markdown twin where it has one (``/models/x/`` → ``/models/x/index.md``)."""
+    return url + "index.md" if url.endswith("/") else url
 
 
 def format_score(value: float | None) -> str:

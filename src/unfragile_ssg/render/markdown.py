@@ -55,3 +55,47 @@ def render_markdown(text: str, base_path: str = "/") -> str:
 def render_inline(text: str, base_path: str = "/") -> str:
     """HTML for one line of inline markdown (code spans, emphasis, links), no block tags."""
     return _parser(base_path).renderInline(text)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
+_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_REFERENCE = re.compile(r"^( {0,3})\[([^\]]+)\]:\s*<?(\S*?)>?(?:\s|$)")
+
+
+def markdown_for_agents(text: str, base_path: str = "/", demote: int = 2) -> str:
+    """An overview as markdown for a page's markdown twin, made as safe as its HTML: raw HTML
+    shown as text (``<`` written ``&lt;`` outside code), links that the HTML page would not
+    make (``javascript:``) left as text, links from the site's root given the base path, and
+    headings ``demote`` levels down (under the twin's own headings)."""
+    lines, fence = [], None
+    for line in text.splitlines():
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            lines.append(line)
+            continue
+        if opening:
+            fence = opening.group(1)
+            lines.append(line)
+            continue
+        line = _HEADING.sub(lambda m: m.group(1) + "#" * min(len(m.group(2)) + demote, 6), line)
+        reference = _REFERENCE.match(line)
+        if reference and not is_safe_link(reference.group(3)):
+            line = reference.group(1) + "\\" + line[len(reference.group(1)):]
+        # code spans (between backticks) are shown as written; elsewhere '<' starts no tag
+        parts = line.split("`")
+        for i in range(0, len(parts), 2):
+            parts[i] = _LINK_TARGET.sub(lambda m: _link(m, base_path), parts[i].replace("<", "&lt;"))
+        lines.append("`".join(parts))
+    return "\n".join(lines)
+
+
+def _link(match: re.Match, base_path: str) -> str:
+    target = match.group(1).replace("&lt;", "")
+    if not is_safe_link(target):
+        return "]\\(" + match.group(0)[2:]  # an escaped parenthesis: the link is text
+    if target.startswith("/") and not target.startswith("//"):
+        return match.group(0).replace(target, base_path.rstrip("/") + target, 1)
+    return match.group(0)

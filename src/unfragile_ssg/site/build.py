@@ -20,6 +20,7 @@ from ..config import Project
 from ..content.cache import EntryCache
 from ..content.history import git_dates
 from ..content.load import EntryFile, entry_files, read_entry
+from ..content.protocol import protocol_warnings
 from ..content.validate import Entry, check_schema, validate_entries, without_text
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
@@ -31,7 +32,7 @@ from ..post.links import packed_links
 from ..post.stage import PostInput, check_page_links, link_cache, post_process
 from ..render.assets import collect_assets
 from ..render.context import SiteContext
-from ..render.engine import folder_digest, layout_problems, make_environment, render_template, template_folders
+from ..render.engine import folder_digest, layout_problems, make_environment, template_folders
 from .lock import output_lock
 from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, render_pages, staging_path
@@ -227,6 +228,7 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,
             cache_dir: Path, started: float) -> BuildResult:
     entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    result.warnings.extend(protocol_warnings(project, entries))
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
 
     with timer.stage("plan"):
@@ -283,7 +285,7 @@ def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dic
     shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
     pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
     context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
-                          updated=dates)
+                          updated=dates, pages=pages)
     env = make_environment(project, linker, assets)
     static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
     return _Plan(pages, context, env, static)
@@ -291,7 +293,7 @@ def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dic
 
 def _renderer(plan: _Plan):
     def render(page: PlannedPage) -> bytes:
-        return render_template(plan.env, page.template, plan.context.build(page), plan.context.project).encode("utf-8")
+        return plan.context.render(plan.env, page)
 
     return render
 

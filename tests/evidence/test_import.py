@@ -126,10 +126,8 @@ def test_import_manifest_maps_capabilities_and_failure_modes_into_fields(evidenc
     result = run_cli("import", "manifest", "unfragile.yml", cwd=evidence_site)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "warning: unfragile.yml:12:3: fewer than 3 capabilities
-"
-        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept as the capability's intents
-")
+        "warning: unfragile.yml:12:3: fewer than 3 capabilities\n"
+        "warning: unfragile.yml:15:21: intents 'alt text' are none of the site's tasks: kept as the capability's intents\n")
     assert (evidence_site / "content/models/caption-helper.md").read_text() == f"""\
 ---
 title: Caption Helper

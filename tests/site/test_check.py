@@ -19,6 +19,14 @@ def cold_check(config: Path, tmp_path: Path, name: str):
     return check(config, cache_dir=tmp_path / name)
 
 
+def html_pages(config: Path, tmp_path: Path) -> int:
+    """How many HTML pages a build of the site writes: what a check from nothing renders (the
+    data files and markdown twins have no links to check)."""
+    out = tmp_path / "counted"
+    build_site(load_project(config), BuildOptions(search=False, output=out, cache_dir=tmp_path / "counted-cache"))
+    return sum(1 for _ in out.rglob("*.html"))
+
+
 def messages(result) -> list[str]:
     return sorted(map(str, result.warnings))
 
@@ -35,14 +43,14 @@ def test_a_check_after_a_build_renders_nothing_unchanged(basic_site: Path, tmp_p
     warm = check(basic_site)
     assert warm.pages > 10 and warm.stats.rendered == 0 and warm.stats.reused == warm.pages
     cold = cold_check(basic_site, tmp_path, "cold")
-    assert cold.stats.rendered == cold.pages
+    assert cold.stats.rendered == html_pages(basic_site, tmp_path) < cold.pages
     assert messages(warm) == messages(cold) and len(messages(warm)) == 2
 
 
 def test_a_second_check_renders_only_what_an_edit_changed(basic_site: Path, tmp_path: Path) -> None:
     add_broken_links(basic_site)
     first = check(basic_site)
-    assert first.stats.rendered == first.pages and len(first.warnings) == 2
+    assert first.stats.rendered == html_pages(basic_site, tmp_path) and len(first.warnings) == 2
     entry = basic_site.parent / "content/prompts/beta-prompts.md"
     entry.write_text(entry.read_text("utf-8") + "\nSee [nowhere](/prompts/no-such-entry/).\n", "utf-8")
     second = check(basic_site)

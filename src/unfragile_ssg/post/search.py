@@ -12,7 +12,6 @@ of its files, so that a bundle edited since it was written is made again, not co
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys

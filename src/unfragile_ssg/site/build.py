@@ -364,6 +364,7 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
     options.captions = False  # a check runs no model: stored captions only
 
     entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    result.warnings.extend(protocol_warnings(project, entries))
     catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
     with timer.stage("plan"):
         plan = _plan(project, catalog, entries, samples, caption_files)
@@ -374,7 +375,9 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
     with timer.stage("render: link cache lookup"):
         stored = load_link_cache(links_file)
         known = stored.parsed({page.output: page.key for page in plan.pages})
-        to_render = [page for page in plan.pages if page.output not in known]
+        # only HTML pages have links to check; the data files and twins made from the same
+        # context are rendered by the build
+        to_render = [page for page in plan.pages if page.output.endswith(".html") and page.output not in known]
         result.stats.rendered, result.stats.reused = len(to_render), len(plan.pages) - len(to_render)
     with timer.stage("render: fragments"):
         plan.context.fragments = _render_fragments(plan.context, plan.env, _slugs_shown(catalog, to_render), jobs)

@@ -78,7 +78,8 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages += _list_pages(kind + "/", "kind", (kind,), *members("kind", kind), site_key)
     for task in tasks:
         pages += _list_pages(task_path(task), "task", (task,), *members("task", task), site_key)
-    pairs = [(pair_fields[id(p)], tokens[p.a], tokens[p.b]) for p in catalog.pairs]
+    # the index shows each pair's names and group: its entries' tokens cover the names
+    pairs = [(group, pair_fields[id(p)], tokens[p.a], tokens[p.b]) for group, p in catalog.comparison_index(list(tasks))]
     pages += _list_pages("compare/", "compare_index", (), pairs, len(pairs), site_key)
 
     for entry in catalog.entries:

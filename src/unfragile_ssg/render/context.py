@@ -212,13 +212,19 @@ class SiteContext:
 
     def view_compare_index(self, page: PlannedPage, number: int, count: int) -> dict[str, Any]:
         start = (number - 1) * LIST_PAGE_SIZE
-        rows = []
-        for pair in self.catalog.pairs[start : start + LIST_PAGE_SIZE]:
+        tasks = self.project.settings.tasks
+        index = self.catalog.comparison_index(list(tasks))
+        groups: list[dict[str, Any]] = []
+        for group, pair in index[start : start + LIST_PAGE_SIZE]:
+            if not groups or groups[-1]["task"] != group:
+                label = tasks[group].label if group else "Across tasks"
+                groups.append({"task": group, "label": label, "url": self.linker.url(task_path(group)) if group else None,
+                               "id": group or "across-tasks", "rows": []})
             first, second = self.catalog.ordered_pair(pair)
-            rows.append({"url": self.linker.url(compare_path(pair)), "first": first, "second": second, "pair": pair})
+            groups[-1]["rows"].append({"url": self.linker.url(compare_path(pair)), "first": first, "second": second, "pair": pair})
         title = "Comparisons" + (f" (page {number} of {count})" if count > 1 else "")
-        return self.base(page, title, "Every side-by-side comparison in the catalog.") | {
-            "heading": "Comparisons", "rows": rows, "total": len(self.catalog.pairs),
+        return self.base(page, title, "Every side-by-side comparison in the catalog, grouped by task.") | {
+            "heading": "Comparisons", "groups": groups, "total": len(index),
             "pagination": self.pagination("compare/", number, count),
         }
 

@@ -13,6 +13,7 @@ from math import ceil
 
 from ..catalog.model import Catalog
 from ..fingerprint import fingerprint
+from .cards import drawing_digest, entry_card, pair_card
 from .urls import compare_path, entry_path, output_file, paged, task_path
 
 LIST_PAGE_SIZE = 100
@@ -56,9 +57,13 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object], pair_fields: dict[i
     return tokens
 
 
-def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None) -> list[PlannedPage]:
-    """All pages, in a stable order."""
+def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None,
+              site_title: str | None = None) -> list[PlannedPage]:
+    """All pages, in a stable order; with ``site_title``, each entry's and comparison's share card
+    (pages.cards) after them: its path fingerprints all it shows, so it is its own key."""
     # by identity: the catalog's pairs, each in several keys, hashed by value far more slowly
+    if site_title is not None:  # pages name their cards, whose paths change with the drawing code and Pillow
+        site_key = fingerprint(site_key, drawing_digest())
     pair_fields = {id(p): _pair_fields(p) for p in catalog.pairs}
     tokens = entry_tokens(catalog, extra or {}, pair_fields)
     everything = fingerprint(site_key, sorted(tokens.items()), sorted(catalog.position.items()))
@@ -98,6 +103,10 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
                 fingerprint(site_key, tokens[pair.a], tokens[pair.b], pair_fields[id(pair)]), (a.source, b.source),
             )
         )
+    if site_title is not None:
+        cards = [entry_card(catalog, kinds, site_title, e.slug) for e in catalog.entries]
+        cards += [pair_card(catalog, kinds, site_title, pair) for pair in catalog.pairs]
+        pages += [PlannedPage(card.path, "", "card", (card,), card.path) for card in cards]
     return pages
 
 

@@ -26,7 +26,7 @@ def sitemap_xml(pages, absolute, dates: dict[str, FileDates]) -> str:
     newest = newest_date(dates)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for page in sorted(pages, key=lambda p: p.path):
-        if page.path in EXCLUDED:
+        if page.path in EXCLUDED or not page.output.endswith(".html"):  # share cards are images
             continue
         lastmod = page_lastmod(tuple(page.sources), dates, newest)
         entry = f"<url><loc>{escape(absolute(page.path))}</loc>"

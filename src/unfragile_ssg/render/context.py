@@ -13,6 +13,7 @@ from ..catalog.signals import COUNT_LABELS
 from ..config import Project
 from ..content.history import git_dates
 from ..content.validate import Entry
+from ..pages.cards import CARD_HEIGHT, CARD_WIDTH, Card, entry_card, pair_card
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
 from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
 from .engine import render_template
@@ -228,6 +229,10 @@ class SiteContext:
             "pagination": self.pagination("compare/", number, count),
         }
 
+    def share_card(self, card: Card) -> dict[str, Any]:
+        """The og:image of a page: its card's absolute URL, size and text."""
+        return {"url": self.linker.absolute(card.path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": card.alt}
+
     def view_not_found(self, page: PlannedPage) -> dict[str, Any]:
         return self.base(page, "Page not found", "This page does not exist.")
 
@@ -255,6 +260,7 @@ class SiteContext:
             "edit_url": self.edit_url(entry),
             "updated": self.updated[entry.source].updated if entry.source in self.updated else None,
             "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.head.tasks],
+            "share_card": self.share_card(entry_card(self.catalog, settings.kinds, settings.title, slug)),
         }
 
     def view_compare(self, page: PlannedPage, index: int) -> dict[str, Any]:
@@ -269,6 +275,7 @@ class SiteContext:
             "sides": sides,
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
             "verdict": self.catalog.verdict(pair),
+            "share_card": self.share_card(pair_card(self.catalog, self.project.settings.kinds, self.project.settings.title, pair)),
         }
 
     def view_search(self, page: PlannedPage) -> dict[str, Any]:

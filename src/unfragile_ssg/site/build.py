@@ -27,6 +27,7 @@ from ..pages.urls import Linker
 from ..post.links import packed_links
 from ..post.stage import PostInput, post_process
 from ..render.assets import collect_assets
+from ..render.cards import draw_card
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, layout_problems, make_environment, render_template, template_folders
 from .lock import output_lock
@@ -224,8 +225,9 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
         dates = git_dates(project.root)
         # what a page shows beyond its entry file: its samples' captions, its "last updated" date
         shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
-        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
-        result.pages = len(pages)
+        pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown,
+                          site_title=project.settings.title)
+        result.pages = sum(page.output.endswith(".html") for page in pages)  # share cards are images
         context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
                               updated=dates)
         env = make_environment(project, linker, assets)
@@ -233,17 +235,21 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
     with staging:
         with timer.stage("render: reuse unchanged"):
             static = [(a.output, a.source) for a in assets.values()] + sorted(caption_files.items())
-            to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})
+            to_render, _ = staging.start(pages, {name for name, _ in static})
+            rendered_pages = sum(page.output.endswith(".html") for page in to_render)  # not counting share cards
+            result.stats.reused = result.pages - rendered_pages
         with timer.stage("render: fragments"):
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
             def render(page: PlannedPage) -> bytes:
+                if page.view == "card":
+                    return draw_card(*page.args)
                 return render_template(env, page.template, context.build(page), project).encode("utf-8")
 
             # pages are read for the link check while their bytes are at hand, not read back later
             page_links = render_pages(render, to_render, staging.path, jobs, inspect=packed_links)
-            result.stats.rendered = len(to_render)
+            result.stats.rendered = rendered_pages
             context.fragments = {}  # the post stage reads no fragment: their memory is free for its own
         with timer.stage("write: static files"):
             result.stats.static = copy_static(static, staging.path)

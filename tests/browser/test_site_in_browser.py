@@ -218,3 +218,35 @@ def test_tables_scroll_with_a_visible_cue_when_too_wide(served_sites, chromium):
     box = page.evaluate("() => document.querySelector('table.facts').parentElement.clientWidth")
     assert page.evaluate(OVERFLOWING_TABLES) == [f"facts: 900 px in {box} px"]
     context.close()
+
+
+def test_list_tables_sort_with_script_and_narrow_without(site, chromium):
+    """The Type, Task and Pricing links lead to pre-filtered lists with no script; lists.js adds a
+    "Sort by" control that reorders the rows on the page."""
+    plain = chromium.new_context(java_script_enabled=False).new_page()
+    plain.goto(site.url("models/"))
+    assert plain.locator(".list-sort").count() == 0
+    links = plain.locator(".list-filters a")
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert site.base_path + "pricing/free/" in hrefs and site.base_path + "prompts/" in hrefs
+    assert plain.locator('.list-filters a[aria-current="page"]').inner_text().startswith("Models")
+    plain.goto(site.url("pricing/free/"))
+    assert plain.locator("h1").inner_text() == "Pricing: Free"
+    names = plain.locator("table.ranked tbody tr td:nth-child(2) a").all_inner_texts()
+    assert names and plain.locator("table.ranked tbody tr td.rank-number").first.inner_text() == "1"
+    plain.context.close()
+
+    page = chromium.new_context().new_page()
+    page.goto(site.url("models/"))
+    table = page.locator("table.ranked").first
+    by_rank = table.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    assert len(by_rank) >= 2
+    page.select_option("#list-sort-0", label="Name")
+    by_name = table.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    assert by_name == sorted(by_rank, key=str.lower) and set(by_name) == set(by_rank)
+    assert table.locator("th", has_text="Name").get_attribute("aria-sort") == "ascending"
+    page.select_option("#list-sort-0", label="UnfragileRank")
+    assert table.locator("tbody tr td:nth-child(2) a").all_inner_texts() == by_rank  # best first, as listed
+    page.select_option("#list-sort-0", label="as listed")
+    assert table.locator("tbody tr td:nth-child(2) a").all_inner_texts() == by_rank
+    page.context.close()

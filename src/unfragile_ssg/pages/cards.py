@@ -68,7 +68,7 @@ def entry_card(catalog: Catalog, kinds: dict, site: str, slug: str) -> Card:
 def pair_card(catalog: Catalog, kinds: dict, site: str, pair: Pair) -> Card:
     first, second = catalog.ordered_pair(pair)
     ranks = [_rank(catalog, e.slug) for e in (first, second)]
-    shown = ["unranked" if r is None else _whole(r) for r in ranks]
+    shown = ["not ranked" if r is None else _whole(r) for r in ranks]
     kind_a, kind_b = kinds[first.kind].label, kinds[second.kind].label
     kind = kind_a if kind_a == kind_b else f"{kind_a} vs {kind_b}"
     return _card(site, f"{first.head.title} vs {second.head.title}", kind, f"UnfragileRank {shown[0]} vs {shown[1]}",

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import ceil
+from typing import get_args
 
 from ..catalog.model import Catalog
+from ..content.schema import Pricing
 from ..fingerprint import fingerprint
 from .cards import drawing_digest, entry_card, pair_card
-from .urls import compare_path, entry_path, output_file, paged, task_path
+from .urls import compare_path, entry_path, output_file, paged, pricing_path, task_path
 
 LIST_PAGE_SIZE = 100
+PRICINGS = get_args(Pricing)  # in the schema's order: free, freemium, paid, contact
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages += _list_pages(kind + "/", "kind", (kind,), *members("kind", kind), site_key)
     for task in tasks:
         pages += _list_pages(task_path(task), "task", (task,), *members("task", task), site_key)
+    for pricing in PRICINGS:  # pre-filtered lists: the pricing filter works without JavaScript
+        if catalog.ranked_members("pricing", pricing):
+            pages += _list_pages(pricing_path(pricing), "pricing", (pricing,), *members("pricing", pricing), site_key)
     # the index shows each pair's names and group: its entries' tokens cover the names
     pairs = [(group, pair_fields[id(p)], tokens[p.a], tokens[p.b]) for group, p in catalog.comparison_index(list(tasks))]
     pages += _list_pages("compare/", "compare_index", (), pairs, len(pairs), site_key)

@@ -15,7 +15,7 @@ from ..content.history import git_dates
 from ..content.validate import Entry
 from ..pages.cards import CARD_HEIGHT, CARD_WIDTH, Card, entry_card, pair_card
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
-from ..pages.urls import Linker, compare_path, entry_path, paged, task_path
+from ..pages.urls import Linker, compare_path, entry_path, paged, pricing_path, task_path
 from .engine import render_template
 from .markdown import render_markdown
 
@@ -174,6 +174,7 @@ class SiteContext:
             "by_kind": by_kind,
             "by_task": by_task,
             "comparisons": len(self.catalog.pairs),
+            "filters": self.list_filters(),
         }
 
     def _listing(self, page, title, description, members, path, number, count):
@@ -191,18 +192,42 @@ class SiteContext:
             "pagination": self.pagination(path, number, count),
         }
 
+    def list_filters(self, by: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """The list pages a reader can narrow a list to, by kind, task and pricing (each a static,
+        pre-filtered page, so the filters work without JavaScript); ``by``/``name``: this page's."""
+        settings = self.project.settings
+        groups = [
+            ("Type", "kind", [(kind, k.plural, kind + "/") for kind, k in settings.kinds.items()]),
+            ("Task", "task", [(task, t.label, task_path(task)) for task, t in settings.tasks.items()]),
+            ("Pricing", "pricing", [(p, label, pricing_path(p)) for p, label in PRICING_LABELS.items()]),
+        ]
+        out = []
+        for label, group_by, options in groups:
+            links = [{"label": text, "url": self.linker.url(path), "count": len(members), "current": (group_by, value) == (by, name)}
+                     for value, text, path in options if (members := self.catalog.ranked_members(group_by, value))]
+            if links:
+                out.append({"label": label, "links": links})
+        return out
+
     def view_kind(self, page: PlannedPage, kind: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.kinds[kind]
         members = self.catalog.ranked_members("kind", kind)
         context = self._listing(page, settings.plural, f"{settings.plural} in the catalog, ranked by UnfragileRank.", members, kind + "/", number, count)
-        return context | {"kind": kind}
+        return context | {"kind": kind, "filters": self.list_filters("kind", kind)}
 
     def view_task(self, page: PlannedPage, task: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.tasks[task]
         members = self.catalog.ranked_members("task", task)
         description = settings.description or f"Entries for {settings.label}, ranked by UnfragileRank."
         context = self._listing(page, settings.label, description, members, task_path(task), number, count)
-        return context | {"task": task, "task_settings": settings}
+        return context | {"task": task, "task_settings": settings, "filters": self.list_filters("task", task)}
+
+    def view_pricing(self, page: PlannedPage, pricing: str, number: int, count: int) -> dict[str, Any]:
+        label = PRICING_LABELS[pricing]
+        members = self.catalog.ranked_members("pricing", pricing)
+        context = self._listing(page, f"Pricing: {label}", f"Entries whose pricing is {label.lower()}, ranked by UnfragileRank.",
+                                members, pricing_path(pricing), number, count)
+        return context | {"pricing": pricing, "filters": self.list_filters("pricing", pricing)}
 
     def view_tasks(self, page: PlannedPage) -> dict[str, Any]:
         tasks = self.project.settings.tasks

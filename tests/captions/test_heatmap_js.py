@@ -65,6 +65,9 @@ def test_words_show_their_heatmap(page_url):
             figure = page.locator("[data-sample]").first
             words = figure.locator("button.sample-word")
             assert words.count() >= 1
+            boxes = words.evaluate_all("els => els.map(e => { const b = e.getBoundingClientRect(); return [e.textContent, b.width, b.height]; })")
+            small = [box for box in boxes if box[1] < 24 or box[2] < 24]
+            assert small == [], f"tap targets under 24 px: {small}"  # "a" was 12.5 px wide
             heat = figure.locator("img.sample-heat")
             assert heat.is_hidden()
             assert figure.locator(".sample-grid-wrap").is_hidden()  # the script replaces the grid
@@ -84,7 +87,7 @@ def test_words_show_their_heatmap(page_url):
             first.click()
             assert first.get_attribute("aria-pressed") == "false"
             page.add_script_tag(path=str(AXE))
-            result = page.evaluate("async () => (await axe.run('.samples')).violations.map(v => v.id + ': ' + v.help)")
+            result = page.evaluate("async () => (await axe.run('.samples', {rules: {'target-size': {enabled: true}}})).violations.map(v => v.id + ': ' + v.help)")
             assert result == []
             assert errors == []
 

@@ -166,7 +166,8 @@ def test_base_url_sub_path_prefixes_every_internal_link(basic_site: Path, tmp_pa
             html = data.decode("utf-8")
             for link in re.findall(r'(?:href|src)="(/[^"]*)"', html):
                 assert link.startswith("/sub/path/"), (name, link)
-            assert '<link rel="canonical" href="https://fixture.example/sub/path/' in html
+            if name != "404.html":  # the 404 page names no canonical address
+                assert '<link rel="canonical" href="https://fixture.example/sub/path/' in html
 
 
 def test_untrusted_content_is_escaped(basic_site: Path, tmp_path: Path) -> None:

@@ -213,6 +213,26 @@ class Catalog:
         those without one, by name."""
         return bisect_left(entries, True, key=lambda entry: self.scores[entry.slug].rank is None)
 
+    def comparison_index(self, task_order: list[str]) -> list[tuple[str | None, Pair]]:
+        """Every pair once, in the comparison index's order: grouped under the first task (in
+        ``task_order``) both sides do, None for pairs that share none, last; within a group by
+        the name it is shown with ("A vs B", higher-ranked first), case-insensitively."""
+        cached = getattr(self, "_comparison_index", None)
+        if cached is not None and cached[0] == task_order:
+            return cached[1]
+        place = {task: i for i, task in enumerate(task_order)}
+        rows = []
+        for pair in self.pairs:
+            first, second = self.ordered_pair(pair)
+            shared = set(first.head.tasks) & set(second.head.tasks)
+            group = min(shared, key=lambda t: place.get(t, len(place)), default=None)
+            name = f"{first.head.title} vs {second.head.title}".casefold()
+            rows.append(((place.get(group, len(place)) if group else len(place) + 1, name, pair.a, pair.b), group, pair))
+        rows.sort(key=lambda row: row[0])
+        index = [(group, pair) for _, group, pair in rows]
+        self._comparison_index = (list(task_order), index)
+        return index
+
     def ordered_pair(self, pair: Pair) -> tuple[Entry, Entry]:
         """The two sides of a comparison, higher-ranked first."""
         first, second = self.by_slug[pair.a], self.by_slug[pair.b]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import ceil
+from typing import get_args
 
 from ..catalog.model import Catalog
+from ..content.schema import Pricing
 from ..fingerprint import fingerprint
-from .urls import CATALOG_PATH, LLMS_PATH, SCHEMA_PATHS, compare_path, entry_path, output_file, paged, passport_path, task_path, twin_path
+from .cards import drawing_digest, entry_card, pair_card
+from .urls import CATALOG_PATH, LLMS_PATH, SCHEMA_PATHS, compare_path, entry_path, output_file, paged, passport_path, pricing_path, task_path, twin_path
 
 LIST_PAGE_SIZE = 100
+PRICINGS = get_args(Pricing)  # in the schema's order: free, freemium, paid, contact
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,13 @@ def entry_tokens(catalog: Catalog, extra: dict[str, object], pair_fields: dict[i
     return tokens
 
 
-def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None) -> list[PlannedPage]:
-    """All pages, in a stable order."""
+def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: dict[str, object] | None = None,
+              site_title: str | None = None) -> list[PlannedPage]:
+    """All pages, in a stable order; with ``site_title``, each entry's and comparison's share card
+    (pages.cards) after them: its path fingerprints all it shows, so it is its own key."""
     # by identity: the catalog's pairs, each in several keys, hashed by value far more slowly
+    if site_title is not None:  # pages name their cards, whose paths change with the drawing code and Pillow
+        site_key = fingerprint(site_key, drawing_digest())
     pair_fields = {id(p): _pair_fields(p) for p in catalog.pairs}
     tokens = entry_tokens(catalog, extra or {}, pair_fields)
     everything = fingerprint(site_key, sorted(tokens.items()), sorted(catalog.position.items()))
@@ -78,7 +86,11 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
         pages += _list_pages(kind + "/", "kind", (kind,), *members("kind", kind), site_key)
     for task in tasks:
         pages += _list_pages(task_path(task), "task", (task,), *members("task", task), site_key)
-    pairs = [(pair_fields[id(p)], tokens[p.a], tokens[p.b]) for p in catalog.pairs]
+    for pricing in PRICINGS:  # pre-filtered lists: the pricing filter works without JavaScript
+        if catalog.ranked_members("pricing", pricing):
+            pages += _list_pages(pricing_path(pricing), "pricing", (pricing,), *members("pricing", pricing), site_key)
+    # the index shows each pair's names and group: its entries' tokens cover the names
+    pairs = [(group, pair_fields[id(p)], tokens[p.a], tokens[p.b]) for group, p in catalog.comparison_index(list(tasks))]
     pages += _list_pages("compare/", "compare_index", (), pairs, len(pairs), site_key)
 
     for entry in catalog.entries:
@@ -97,7 +109,12 @@ def plan_site(catalog: Catalog, kinds: dict, tasks: dict, site_key: str, extra: 
                 fingerprint(site_key, tokens[pair.a], tokens[pair.b], pair_fields[id(pair)]), (a.source, b.source),
             )
         )
-    return pages + twin_pages(pages) + data_pages(catalog, tokens, site_key, everything)
+    pages = pages + twin_pages(pages) + data_pages(catalog, tokens, site_key, everything)
+    if site_title is not None:
+        cards = [entry_card(catalog, kinds, site_title, e.slug) for e in catalog.entries]
+        cards += [pair_card(catalog, kinds, site_title, pair) for pair in catalog.pairs]
+        pages += [PlannedPage(card.path, "", "card", (card,), card.path) for card in cards]
+    return pages
 
 
 def twin_pages(pages: list[PlannedPage]) -> list[PlannedPage]:

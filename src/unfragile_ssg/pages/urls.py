@@ -17,6 +17,10 @@ def task_path(task: str) -> str:
     return f"tasks/{task}/"
 
 
+def pricing_path(pricing: str) -> str:
+    return f"pricing/{pricing}/"
+
+
 def paged(path: str, number: int) -> str:
     """The URL of page ``number`` (1-based) of a paginated list at ``path``."""
     return path if number == 1 else f"{path}page/{number}/"

@@ -13,8 +13,9 @@ from ..catalog.signals import COUNT_LABELS
 from ..config import Project
 from ..content.history import git_dates
 from ..content.validate import Entry
+from ..pages.cards import CARD_HEIGHT, CARD_WIDTH, Card, entry_card, pair_card
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
-from ..pages.urls import CATALOG_PATH, SCHEMA_PATHS, Linker, compare_path, entry_path, paged, passport_path, task_path, twin_of, twin_path
+from ..pages.urls import CATALOG_PATH, SCHEMA_PATHS, Linker, compare_path, entry_path, paged, passport_path, pricing_path, task_path, twin_of, twin_path
 from . import api
 from .engine import render_template
 from .markdown import render_markdown
@@ -186,6 +187,7 @@ class SiteContext:
             "by_kind": by_kind,
             "by_task": by_task,
             "comparisons": len(self.catalog.pairs),
+            "filters": self.list_filters(),
         }
 
     def _listing(self, page, title, description, members, path, number, count):
@@ -203,18 +205,42 @@ class SiteContext:
             "pagination": self.pagination(path, number, count),
         }
 
+    def list_filters(self, by: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """The list pages a reader can narrow a list to, by kind, task and pricing (each a static,
+        pre-filtered page, so the filters work without JavaScript); ``by``/``name``: this page's."""
+        settings = self.project.settings
+        groups = [
+            ("Type", "kind", [(kind, k.plural, kind + "/") for kind, k in settings.kinds.items()]),
+            ("Task", "task", [(task, t.label, task_path(task)) for task, t in settings.tasks.items()]),
+            ("Pricing", "pricing", [(p, label, pricing_path(p)) for p, label in PRICING_LABELS.items()]),
+        ]
+        out = []
+        for label, group_by, options in groups:
+            links = [{"label": text, "url": self.linker.url(path), "count": len(members), "current": (group_by, value) == (by, name)}
+                     for value, text, path in options if (members := self.catalog.ranked_members(group_by, value))]
+            if links:
+                out.append({"label": label, "links": links})
+        return out
+
     def view_kind(self, page: PlannedPage, kind: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.kinds[kind]
         members = self.catalog.ranked_members("kind", kind)
         context = self._listing(page, settings.plural, f"{settings.plural} in the catalog, ranked by UnfragileRank.", members, kind + "/", number, count)
-        return context | {"kind": kind}
+        return context | {"kind": kind, "filters": self.list_filters("kind", kind)}
 
     def view_task(self, page: PlannedPage, task: str, number: int, count: int) -> dict[str, Any]:
         settings = self.project.settings.tasks[task]
         members = self.catalog.ranked_members("task", task)
         description = settings.description or f"Entries for {settings.label}, ranked by UnfragileRank."
         context = self._listing(page, settings.label, description, members, task_path(task), number, count)
-        return context | {"task": task, "task_settings": settings}
+        return context | {"task": task, "task_settings": settings, "filters": self.list_filters("task", task)}
+
+    def view_pricing(self, page: PlannedPage, pricing: str, number: int, count: int) -> dict[str, Any]:
+        label = PRICING_LABELS[pricing]
+        members = self.catalog.ranked_members("pricing", pricing)
+        context = self._listing(page, f"Pricing: {label}", f"Entries whose pricing is {label.lower()}, ranked by UnfragileRank.",
+                                members, pricing_path(pricing), number, count)
+        return context | {"pricing": pricing, "filters": self.list_filters("pricing", pricing)}
 
     def view_tasks(self, page: PlannedPage) -> dict[str, Any]:
         tasks = self.project.settings.tasks
@@ -225,15 +251,25 @@ class SiteContext:
 
     def view_compare_index(self, page: PlannedPage, number: int, count: int) -> dict[str, Any]:
         start = (number - 1) * LIST_PAGE_SIZE
-        rows = []
-        for pair in self.catalog.pairs[start : start + LIST_PAGE_SIZE]:
+        tasks = self.project.settings.tasks
+        index = self.catalog.comparison_index(list(tasks))
+        groups: list[dict[str, Any]] = []
+        for group, pair in index[start : start + LIST_PAGE_SIZE]:
+            if not groups or groups[-1]["task"] != group:
+                label = tasks[group].label if group else "Across tasks"
+                groups.append({"task": group, "label": label, "url": self.linker.url(task_path(group)) if group else None,
+                               "id": group or "across-tasks", "rows": []})
             first, second = self.catalog.ordered_pair(pair)
-            rows.append({"url": self.linker.url(compare_path(pair)), "first": first, "second": second, "pair": pair})
+            groups[-1]["rows"].append({"url": self.linker.url(compare_path(pair)), "first": first, "second": second, "pair": pair})
         title = "Comparisons" + (f" (page {number} of {count})" if count > 1 else "")
-        return self.base(page, title, "Every side-by-side comparison in the catalog.") | {
-            "heading": "Comparisons", "rows": rows, "total": len(self.catalog.pairs),
+        return self.base(page, title, "Every side-by-side comparison in the catalog, grouped by task.") | {
+            "heading": "Comparisons", "groups": groups, "total": len(index),
             "pagination": self.pagination("compare/", number, count),
         }
+
+    def share_card(self, card: Card) -> dict[str, Any]:
+        """The og:image of a page: its card's absolute URL, size and text."""
+        return {"url": self.linker.absolute(card.path), "width": CARD_WIDTH, "height": CARD_HEIGHT, "alt": card.alt}
 
     def view_not_found(self, page: PlannedPage) -> dict[str, Any]:
         return self.base(page, "Page not found", "This page does not exist.")
@@ -264,6 +300,7 @@ class SiteContext:
             "edit_url": self.edit_url(entry),
             "updated": self.updated[entry.source].updated if entry.source in self.updated else None,
             "task_labels": [(t, settings.tasks[t].label, self.linker.url(task_path(t))) for t in entry.head.tasks],
+            "share_card": self.share_card(entry_card(self.catalog, settings.kinds, settings.title, slug)),
         }
 
     def view_compare(self, page: PlannedPage, index: int) -> dict[str, Any]:
@@ -280,6 +317,7 @@ class SiteContext:
             "sides": sides,
             "subscores": [(SUBSCORE_LABELS[n], n) for n in SUBSCORES],
             "verdict": self.catalog.verdict(pair),
+            "share_card": self.share_card(pair_card(self.catalog, self.project.settings.kinds, self.project.settings.title, pair)),
         }
 
     def view_search(self, page: PlannedPage) -> dict[str, Any]:
@@ -316,7 +354,7 @@ class SiteContext:
                 continue
             title, note, section = self.page_summary(planned)
             link = (title, self.linker.absolute(twin), note)
-            if planned.view in ("kind", "task", "compare_index") and planned.args[-2] > 1:
+            if planned.view in ("kind", "task", "pricing", "compare_index") and planned.args[-2] > 1:
                 later.append(link)
             else:
                 sections.setdefault(section, []).append(link)
@@ -335,7 +373,7 @@ class SiteContext:
         """A page's title, a note on it, and its section of llms.txt, read from the catalog
         without building the page's data."""
         settings, catalog = self.project.settings, self.catalog
-        number = f" (page {page.args[-2]} of {page.args[-1]})" if page.view in ("kind", "task", "compare_index") and page.args[-1] > 1 else ""
+        number = f" (page {page.args[-2]} of {page.args[-1]})" if page.view in ("kind", "task", "pricing", "compare_index") and page.args[-1] > 1 else ""
         if page.view == "entry":
             entry = catalog.by_slug[page.args[0]]
             return entry.head.title, entry.head.summary, settings.kinds[entry.kind].plural
@@ -350,6 +388,9 @@ class SiteContext:
             return task.label + number, task.description or f"entries for {task.label}, ranked", "Tasks"
         if page.view == "compare_index":
             return "Comparisons" + number, "every side-by-side comparison", "Site"
+        if page.view == "pricing":
+            label = PRICING_LABELS[page.args[0]]
+            return f"Pricing: {label}" + number, f"entries whose pricing is {label.lower()}, ranked", "Site"
         titles = {"home": (settings.title, "the home page: top-ranked entries"),
                   "methodology": ("Methodology", "how UnfragileRank and its sub-scores are computed"),
                   "tasks": ("Tasks", "every task, with how many entries do it"),

@@ -31,6 +31,7 @@ from ..post.links import load_cache as load_link_cache
 from ..post.links import packed_links
 from ..post.stage import PostInput, check_page_links, link_cache, post_process
 from ..render.assets import collect_assets
+from ..render.cards import draw_card
 from ..render.context import SiteContext
 from ..render.engine import folder_digest, layout_problems, make_environment, template_folders
 from .lock import output_lock
@@ -283,7 +284,8 @@ def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dic
     dates = git_dates(project.root)
     # what a page shows beyond its entry file: its samples' captions, its "last updated" date
     shown = {e.slug: fingerprint(samples.get(e.slug), dates.get(e.source)) for e in entries}
-    pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown)
+    pages = plan_site(catalog, project.settings.kinds, project.settings.tasks, site_key(project, assets), shown,
+                      site_title=project.settings.title)
     context = SiteContext(project, catalog, linker, samples=samples, methodology=_methodology(project, catalog),
                           updated=dates, pages=pages)
     env = make_environment(project, linker, assets)
@@ -293,6 +295,8 @@ def _plan(project: Project, catalog: Catalog, entries: list[Entry], samples: dic
 
 def _renderer(plan: _Plan):
     def render(page: PlannedPage) -> bytes:
+        if page.view == "card":
+            return draw_card(*page.args)
         return plan.context.render(plan.env, page)
 
     return render

@@ -146,8 +146,9 @@ def test_urls_honour_the_base_path_and_the_output_is_deterministic(basic_site: P
     assert "](/sub/path/compare/alpha-captioner-vs-beta-prompts/index.md)" in twin
     raw = (tmp_path / "one/api/v1/catalog.json").read_bytes()
     assert raw == (json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-    assert first.pages == len([p for p in tree(tmp_path / "one") if p.endswith((".html", ".md", ".json", "llms.txt"))
-                               and not p.startswith(("assets/", "captions/"))])
+    planned = [p for p in tree(tmp_path / "one") if (p.endswith((".html", ".md", ".json", "llms.txt")) or p.startswith("cards/"))
+               and not p.startswith(("assets/", "captions/"))]
+    assert first.pages == len(planned)  # pages, twins, data files and share cards: every planned file
 
 
 def test_an_edit_rewrites_its_own_passport_and_twin_not_the_others(basic_site: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import shutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .. import cachefile
 from ..errors import Problem, SiteError
@@ -212,36 +212,28 @@ class Staging:
         save_manifest(self.manifest, records)
 
 
-def list_files(folder: Path) -> list[str]:
-    """Every file under ``folder``, by its path relative to it ('models/x/index.html')."""
-    found: list[str] = []
+def _walk(folder: Path) -> Iterator[tuple[str, os.DirEntry]]:
+    """Every file under ``folder``: its path relative to it ('models/x/index.html'), and its entry."""
 
-    def visit(directory: str, prefix: str) -> None:
+    def visit(directory: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
         with os.scandir(directory) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    visit(entry.path, prefix + entry.name + "/")
+                    yield from visit(entry.path, prefix + entry.name + "/")
                 else:
-                    found.append(prefix + entry.name)
+                    yield prefix + entry.name, entry
 
-    visit(str(folder), "")
-    return found
+    return visit(str(folder), "")
+
+
+def list_files(folder: Path) -> list[str]:
+    """Every file under ``folder``, by its path relative to it ('models/x/index.html')."""
+    return [name for name, _ in _walk(folder)]
 
 
 def list_signatures(folder: Path) -> dict[str, Signature]:
     """Every file under ``folder`` (as ``list_files`` names it) and its signature."""
-    found: dict[str, Signature] = {}
-
-    def visit(directory: str, prefix: str) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    visit(entry.path, prefix + entry.name + "/")
-                else:
-                    found[prefix + entry.name] = _signature_of(entry.stat(follow_symlinks=False))
-
-    visit(str(folder), "")
-    return found
+    return {name: _signature_of(entry.stat(follow_symlinks=False)) for name, entry in _walk(folder)}
 
 
 def _fill(pages: list[PlannedPage], static: set[str], staging: Path, have: Manifest, output: Path,
@@ -387,14 +379,7 @@ def copy_tree(source: Path, target: Path) -> dict[str, tuple[Signature, Signatur
 
 def replace_file(path: Path, data: bytes) -> None:
     """Write ``data`` as a new file at ``path`` (never through an existing hard link)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    cachefile.write_atomically(path, data)
 
 
 def write_new(path: Path, data: bytes) -> None:

@@ -39,10 +39,10 @@ def test_every_entry_and_comparison_has_its_own_card(basic_site: Path, tmp_path:
     for page in pages:
         html = page.read_text("utf-8")
         url = meta(html, "og:image")
-        assert url and url.startswith("https://fixture.example/cards/") and url.endswith(".png"), page
-        assert re.search(r"\.[0-9a-f]{10}\.png$", url), url  # fingerprinted
+        assert url and url.startswith("https://fixture.example/cards/") and url.endswith(".jpg"), page
+        assert re.search(r"\.[0-9a-f]{10}\.jpg$", url), url  # fingerprinted
         image = Image.open(io.BytesIO((output / url.removeprefix(BASE)).read_bytes()))
-        assert image.size == (1200, 630) and image.format == "PNG"
+        assert image.size == (1200, 630) and image.format == "JPEG"
         assert (meta(html, "og:image:width"), meta(html, "og:image:height")) == ("1200", "630")
         assert meta(html, "twitter:card") == "summary_large_image"
         cards.add(url)

@@ -55,7 +55,7 @@ def _whole(value: float) -> str:
 
 def _card(site: str, title: str, kind: str, rank: str, folder: str, name: str) -> Card:
     key = fingerprint(drawing_digest(), site, title, kind, rank)[:10]
-    return Card(site, title, kind, rank, f"cards/{folder}/{name}.{key}.png")
+    return Card(site, title, kind, rank, f"cards/{folder}/{name}.{key}.jpg")
 
 
 def entry_card(catalog: Catalog, kinds: dict, site: str, slug: str) -> Card:

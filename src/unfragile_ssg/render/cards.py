@@ -1,7 +1,7 @@
-"""Draw a share card (pages.cards.Card) as PNG bytes with Pillow.
+"""Draw a share card (pages.cards.Card) as JPEG bytes with Pillow.
 
 Deterministic: Pillow's own bundled font (``ImageFont.load_default``), no system font, no
-timestamp or other metadata in the PNG; the same card text gives the same bytes."""
+timestamp or other metadata in the file; the same card text gives the same bytes."""
 
 from __future__ import annotations
 
@@ -72,5 +72,7 @@ def draw_card(card: Card) -> bytes:
     rank = _wrap(draw, card.rank, rank_font, width - kind_width - 80, 1)[0]
     draw.text((MARGIN + kind_width + 80, top + 6), rank, font=rank_font, fill=TEXT)
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)  # 9 is 3x slower for 4% smaller
+    # JPEG at full chroma (4:4:4 keeps coloured text sharp): about 2 ms to encode a card where
+    # PNG took 12 ms, the larger part of a cold build's time at thousands of comparisons
+    image.save(out, format="JPEG", quality=90, subsampling=0)
     return out.getvalue()

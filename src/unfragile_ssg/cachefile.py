@@ -180,26 +180,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def load_json(path: Path, version: str, max_bytes: int) -> Any:
-    """What ``save_json`` stored; None when missing, larger than ``max_bytes``, damaged or of
-    another version. For caches that travel with the content (pull requests from strangers),
-    where unpickling is out of the question."""
-    try:
-        if path.stat().st_size > max_bytes:
-            return None
-        stored = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(stored, dict) or stored.get("version") != version:
-        return None
-    return stored.get("data")
-
-
-def save_json(path: Path, version: str, data: Any) -> None:
-    text = json.dumps({"version": version, "data": data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    write_atomically(path, text.encode("utf-8"))
-
-
 def remove_stale_temporaries(folder: Path) -> int:
     """Remove, anywhere under ``folder``, the temporary files of writes that were killed before
     their rename (their process is gone), and the pickles of the format this one replaced;

@@ -30,20 +30,45 @@ def test_retry_time_from_retry_after_or_the_reset_header() -> None:
     assert _retry_at(httpx2.Headers({})) is None
 
 
-def test_the_request_cache_is_json_bounded_and_drops_what_it_cannot_use(tmp_path: Path) -> None:
-    path = tmp_path / "http.json"
+def test_the_request_cache_is_keyed_bounded_and_drops_what_it_cannot_use(tmp_path: Path) -> None:
+    path = tmp_path / "http.msgpack"
     cache = EtagCache(path)
     cache.put("https://api/x", 'W/"1"', {"link": "<a>"}, '{"a": 1}')
     cache.save()
-    assert json.loads(path.read_text())["data"] == {"https://api/x": {"etag": 'W/"1"', "headers": {"link": "<a>"}, "body": '{"a": 1}'}}
+    assert cachefile.load(path, CACHE_FORMAT) == {"https://api/x": {"etag": 'W/"1"', "headers": {"link": "<a>"}, "body": '{"a": 1}'}}
     assert EtagCache(path).get("https://api/x")["etag"] == 'W/"1"'
-    cachefile.save_json(path, CACHE_FORMAT, {"ok": {"etag": "e", "headers": {}, "body": ""},
-                                             "big": {"etag": "e", "headers": {}, "body": "x" * (MAX_CACHED_BODY_BYTES + 1)},
-                                             "bad": {"etag": "e", "headers": {"a": 1}, "body": ""}})
+    cachefile.save(path, CACHE_FORMAT, {"ok": {"etag": "e", "headers": {}, "body": ""},
+                                        "big": {"etag": "e", "headers": {}, "body": "x" * (MAX_CACHED_BODY_BYTES + 1)},
+                                        "bad": {"etag": "e", "headers": {"a": 1}, "body": ""}})
     assert set(EtagCache(path).entries) == {"ok"}
-    cachefile.save_json(path, "another-format", {"ok": {"etag": "e", "headers": {}, "body": ""}})
+    cachefile.save(path, "another-format", {"ok": {"etag": "e", "headers": {}, "body": ""}})
     assert EtagCache(path).entries == {}
-    assert cachefile.load_json(path, "another-format", max_bytes=10) is None  # larger than allowed: not even parsed
+
+
+def test_a_request_cache_written_under_another_key_is_ignored(tmp_path: Path, monkeypatch) -> None:
+    """A cache committed by a stranger cannot make a 304 answer with a body of its choosing."""
+    path = tmp_path / "http.msgpack"
+    monkeypatch.setenv(cachefile.KEY_VARIABLE, "a stranger's key")
+    cachefile.cache_key.cache_clear()
+    try:
+        cache = EtagCache(path)
+        cache.put("https://api/x", 'W/"1"', {}, '{"stargazers_count": 999999}')
+        cache.save()
+        assert EtagCache(path).get("https://api/x") is not None
+        monkeypatch.setenv(cachefile.KEY_VARIABLE, "the maintainer's key")
+        cachefile.cache_key.cache_clear()
+        assert EtagCache(path).entries == {}
+    finally:
+        cachefile.cache_key.cache_clear()
+
+
+def test_an_oversized_request_cache_is_not_read(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "http.msgpack"
+    cache = EtagCache(path)
+    cache.put("https://api/x", "e", {}, "{}")
+    cache.save()
+    monkeypatch.setattr("unfragile_ssg.evidence.http.MAX_CACHE_BYTES", path.stat().st_size - 1)
+    assert EtagCache(path).entries == {}
 
 
 def test_addresses_name_their_repositories() -> None:

@@ -13,10 +13,12 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_cli, tree
+from unfragile_ssg import cachefile
 from unfragile_ssg.config import load_project
 from unfragile_ssg.content.load import load_entries, split_front_matter
 from unfragile_ssg.content.validate import validate_entries
 from unfragile_ssg.evidence.github import github_repo
+from unfragile_ssg.evidence.http import CACHE_FORMAT
 from unfragile_ssg.evidence.hub import hub_repo
 from unfragile_ssg.evidence.pull import PullOptions, pull_evidence
 from unfragile_ssg.evidence.standin import github_release, github_repo_body, hub_model
@@ -70,7 +72,7 @@ def test_pull_writes_the_diff_then_a_second_run_asks_only_conditionally_and_writ
 
     first_requests = len(standin.log)
     standin.clear_log()
-    cache_file = evidence_site / ".unfragile-cache" / "evidence" / "http.json"
+    cache_file = evidence_site / ".unfragile-cache" / "evidence" / "http.msgpack"
     mtimes = {p: p.stat().st_mtime_ns for p in (evidence_site / "content").rglob("*.md")}
     second = pull(evidence_site)
     assert second.exit_code == 0
@@ -79,7 +81,7 @@ def test_pull_writes_the_diff_then_a_second_run_asks_only_conditionally_and_writ
     assert len(standin.log) == first_requests == 8
     assert all(r.headers.get("If-None-Match") and r.status == 304 for r in standin.log), [(r.path, r.status) for r in standin.log]
     assert "0 signals in 0 entries; 8 requests (8 unchanged, answered 304)" in second.stderr
-    assert json.loads(cache_file.read_text())["version"].startswith("evidence-http:")
+    assert len(cachefile.load(cache_file, CACHE_FORMAT)) == 8
 
 
 def test_a_changed_value_is_written_after_a_304_for_the_others(standin, evidence_site: Path) -> None:
@@ -191,13 +193,12 @@ def test_server_errors_are_retried_with_backoff(standin, evidence_site: Path) ->
 
 def test_a_damaged_request_cache_is_a_miss(standin, evidence_site: Path) -> None:
     serve_fixture_facts(standin)
-    cache = evidence_site / ".unfragile-cache" / "evidence" / "http.json"
+    cache = evidence_site / ".unfragile-cache" / "evidence" / "http.msgpack"
     cache.parent.mkdir(parents=True)
     cache.write_text('{"version": "evidence-http:1", "data": {"http://x/": {"etag": 1}}, "junk": [')
     assert pull(evidence_site).exit_code == 0
     assert not any("If-None-Match" in r.headers for r in standin.log)
-    cache.write_text(json.dumps({"version": "evidence-http:1", "data": {
-        url: {"etag": "W/\"x\"", "headers": {}, "body": 5} for url in ("a", "b")}}))
+    cachefile.save(cache, CACHE_FORMAT, {url: {"etag": "W/\"x\"", "headers": {}, "body": 5} for url in ("a", "b")})
     standin.clear_log()
     assert pull(evidence_site).exit_code == 0
     assert all("If-None-Match" not in r.headers for r in standin.log)

@@ -1,9 +1,11 @@
 """One HTTP client for every source: timeouts, conditional requests, backoff, rate limits.
 
-Every GET whose answer carried an ETag is remembered in ``.unfragile-cache/evidence/http.json``
-(JSON: the cache folder may arrive by pull request, so nothing in it is ever executed), and
-asked again with ``If-None-Match``: an unchanged resource costs the server a 304 and no quota
-on GitHub. The cache is bounded, and a damaged one reads as empty.
+Every GET whose answer carried an ETag is remembered in ``.unfragile-cache/evidence/http.msgpack``
+and asked again with ``If-None-Match``: an unchanged resource costs the server a 304 and no quota
+on GitHub. On a 304 the remembered body is what the facts are read from, so the file is a cache
+like the build's (``cachefile``): MessagePack, never executed, checksummed with the user's cache
+key. One that arrives by pull request, or is damaged, bounded over size, or written under
+another key, reads as empty: it costs full requests, never a forged count.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import httpx2
 
 from .. import cachefile
 
-CACHE_FORMAT = "evidence-http:1"
+CACHE_FORMAT = "evidence-http:2"
+CACHE_NAME = f"http{cachefile.SUFFIX}"
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any API answer read here; stops a hostile server
 MAX_CACHED_BODY_BYTES = 256 * 1024
@@ -55,7 +58,7 @@ class EtagCache:
         self.lock = threading.Lock()
         self.entries: dict[str, dict[str, Any]] = {}
         self.changed = False
-        stored = cachefile.load_json(path, CACHE_FORMAT, MAX_CACHE_BYTES) if path is not None else None
+        stored = _load_bounded(path) if path is not None else None
         if isinstance(stored, dict):
             self.entries = {url: item for url, item in stored.items() if isinstance(url, str) and _usable(item)}
 
@@ -73,8 +76,21 @@ class EtagCache:
     def save(self) -> None:
         if self.path is not None and self.changed:
             with self.lock:
-                cachefile.save_json(self.path, CACHE_FORMAT, dict(sorted(self.entries.items())))
+                cachefile.save(self.path, CACHE_FORMAT, dict(sorted(self.entries.items())))
                 self.changed = False
+
+
+def _load_bounded(path: Path) -> Any:
+    try:
+        if path.stat().st_size > MAX_CACHE_BYTES:
+            return None
+    except OSError:
+        return None
+    return cachefile.load(path, CACHE_FORMAT)
+
+
+def cache_path(cache_dir: Path) -> Path:
+    return cache_dir / "evidence" / CACHE_NAME
 
 
 def _usable(item: Any) -> bool:

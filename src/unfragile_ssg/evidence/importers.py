@@ -95,7 +95,7 @@ def first_sentence(text: str, limit: int = 300) -> str:
 
 def import_hub(project: Project, repo_argument: str, *, kind: str | None = None, slug: str | None = None,
                tasks: tuple[str, ...] = (), today: dt.date | None = None) -> tuple[Path, list[Problem]]:
-    from .http import ConditionalTransport, EtagCache, Stats
+    from .http import ConditionalTransport, EtagCache, Stats, cache_path
     from .hub import HubClient, parse_repo_argument
 
     repo = parse_repo_argument(repo_argument)
@@ -109,7 +109,7 @@ def import_hub(project: Project, repo_argument: str, *, kind: str | None = None,
         if task not in project.settings.tasks:
             raise SiteError(Problem(task, 0, 0, f"unknown task '{task}'{did_you_mean(task, project.settings.tasks)}: "
                                                 "use a task listed under 'tasks' in unfragile.yaml"))
-    cache = EtagCache(project.cache_dir / "evidence" / "http.json")
+    cache = EtagCache(cache_path(project.cache_dir))
     transport = ConditionalTransport(cache, Stats())
     client = HubClient(transport)
     try:

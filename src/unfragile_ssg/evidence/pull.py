@@ -25,7 +25,7 @@ from ..content.validate import check_schema
 from ..errors import Problem, did_you_mean
 from .facts import Fact, Fetched, SourceFailure, Unreachable
 from .frontmatter import EditRefused, edit_signals, with_signals
-from .http import ConditionalTransport, EtagCache, RateLimited, ResponseTooLarge, Stats
+from .http import ConditionalTransport, EtagCache, RateLimited, ResponseTooLarge, Stats, cache_path
 from .vocabulary import same_license, site_task
 
 SOURCES = ("hf", "github")
@@ -74,7 +74,7 @@ def pull_evidence(project: Project, options: PullOptions) -> PullResult:
     result = PullResult()
     today = options.today or dt.datetime.now(dt.timezone.utc).date()
     entries = _selected_entries(project, options, result)
-    cache = EtagCache(project.cache_dir / "evidence" / "http.json")
+    cache = EtagCache(cache_path(project.cache_dir))
     transport = ConditionalTransport(cache, result.stats, retries=options.retries, backoff=options.backoff)
     hub = github = None
     jobs: list[_Job] = []

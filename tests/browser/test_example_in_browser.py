@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from .test_site_in_browser import OVERFLOWING_TABLES, SCREENSHOTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Each result's text, with what the excerpt is cut from: the words Pagefind indexed for its page.
@@ -101,3 +103,46 @@ def test_comparison_results_show_both_sides_ranks(served_example, page):
         assert meta.split(" · ") == expected
         unranked += meta.count("not ranked yet")
     assert unranked  # the shapes captioner has no UnfragileRank: its side says so
+
+
+EXAMPLE_PAGES = {  # page name -> path: the pages Lighthouse scores (tests/browser/test_lighthouse.py)
+    "home": "",
+    "entry": "models/blip-image-captioning-base/",
+    "comparison": "compare/blip-image-captioning-base-vs-blip-image-captioning-large/",
+    "search": "search/?q=caption",
+    "methodology": "methodology/",
+}
+
+
+def test_every_example_page_fits_a_phone_and_screenshots_are_saved(served_example, chromium):
+    """At 390 px no table of any page is wider than its box without the scroll cue, no page scrolls
+    sideways, and a comparison shows both names in view; screenshots at 390 and 1280 px are kept
+    in artifacts/screenshots/example-*.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems = {}
+    for path in served_example.pages():
+        page.goto(served_example.url(path))
+        found = page.evaluate(OVERFLOWING_TABLES)
+        if page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth"):
+            found.append("the page scrolls sideways")
+        if path.startswith("compare/") and path != "compare/":
+            for name in page.locator("table.versus thead th a").all():
+                box = name.bounding_box()
+                if not (box and box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844):
+                    found.append(f"{name.inner_text()!r} is not in view")
+        if found:
+            problems[path] = found
+    assert len(served_example.pages()) > 80
+    assert problems == {}
+    context.close()
+    for width, height, device in ((390, 844, "phone"), (1280, 900, "desktop")):
+        context = chromium.new_context(viewport={"width": width, "height": height}, is_mobile=device == "phone", has_touch=device == "phone")
+        page = context.new_page()
+        for name, path in EXAMPLE_PAGES.items():
+            page.goto(served_example.url(path))
+            if name == "search":
+                page.wait_for_selector(".search-status:not(:empty)")
+            page.screenshot(path=str(SCREENSHOTS / f"example-{name}-{device}.png"), full_page=True)
+        context.close()

@@ -70,6 +70,10 @@ function excerptRange(words, anchor, spans) {
     if (from < start && start < to) start = from;
     if (from < end && end < to) end = to;
   }
+  // a name the page does not know as one (another entry's, a product's): never start just after
+  // a capitalised word that runs on ("Florence-2 | base", "BLIP | image captioning")
+  for (let back = 0; back < 3 && start > 0 && !SENTENCE_END.test(words[start - 1])
+       && /^[\p{Lu}\d]/u.test(words[start - 1]) && !/[,;]$/.test(words[start - 1]); back++) start--;
   return [start, end];
 }
 

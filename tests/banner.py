@@ -28,6 +28,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         write(f"reason: {reason}", red=True, bold=True)
     for nodeid, _ in skipped:
         write(f"  skipped: {nodeid}")
-    write("The site's pages were not tried in a real browser. Install Chromium (as root on Debian: "
-          "apt-get install chromium; `make test` does it where it can) and run the tests again.", red=True, bold=True)
+    write("The site's pages were not tried in a real browser. Install what the reason names (as root on Debian: "
+          "apt-get install chromium nginx; `make test` installs Chromium where it can) and run the tests again.", red=True, bold=True)
     terminalreporter.write_sep("!", red=True, bold=True)

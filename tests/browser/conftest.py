@@ -1,21 +1,24 @@
-"""Browser tests: Debian's Chromium driven by Playwright, against the built site on a local server.
+"""Browser tests: Debian's Chromium driven by Playwright, against the built site as nginx serves it.
 
 The test site (tests/browser/site) is built once per session, twice: at the server's root and
-under /sub/path/ (with --base-url), and each is served by an http.server thread on 127.0.0.1.
+under /sub/path/ (with --base-url), and each is served by Debian's nginx on 127.0.0.1 with the
+server block README.md documents (tests/nginx.py). The example site (this repository's content)
+is built and served the same way, at the root, for the checks that need a full catalog.
+Without nginx these tests are skipped, saying so.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import shutil
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.nginx import AVAILABLE as NGINX_AVAILABLE, MISSING as NGINX_MISSING, nginx, served_folder, warnings_logged
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(__file__).resolve().parent / "site" / "unfragile.yaml"
@@ -47,27 +50,6 @@ class ServedSite:
         return found
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)  # a browser cancelling a request is no error
-
-
-def serve(folder: Path):
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
-
-
 def build(site: Path, output: Path, base_url: str | None = None) -> None:
     command = [sys.executable, "-m", "unfragile_ssg.cli", "build", "--config", str(site), "-o", str(output), "--strict"]
     if base_url:
@@ -78,21 +60,45 @@ def build(site: Path, output: Path, base_url: str | None = None) -> None:
 
 @pytest.fixture(scope="session")
 def served_sites(tmp_path_factory):
-    top = tmp_path_factory.mktemp("browser-sites")
+    if not NGINX_AVAILABLE:
+        pytest.skip(NGINX_MISSING)
+    top = served_folder("unfragile-browser-")
+    work = tmp_path_factory.mktemp("browser-nginx")
     # a copy: a build keeps its caches beside the settings, and the fixture stays as committed
-    source = top / "source"
+    source = work / "source"
     shutil.copytree(SITE.parent, source, ignore=shutil.ignore_patterns(".unfragile-cache"))
     build(source / SITE.name, top / "root" / "site")
     build(source / SITE.name, top / "sub" / "sub" / "path", "https://browser.example/sub/path/")
-    servers = {"root": serve(top / "root" / "site"), "sub": serve(top / "sub")}
-    sites = {
-        "root": ServedSite("root", top / "root" / "site", f"http://127.0.0.1:{servers['root'].server_port}", "/"),
-        "sub": ServedSite("sub", top / "sub" / "sub" / "path", f"http://127.0.0.1:{servers['sub'].server_port}", "/sub/path/"),
-    }
-    yield sites
-    for server in servers.values():
-        server.shutdown()
-        server.server_close()
+    try:
+        with contextlib.ExitStack() as servers:
+            root = servers.enter_context(nginx(top / "root" / "site", work / "nginx-root"))
+            sub = servers.enter_context(nginx(top / "sub", work / "nginx-sub", base_path="/sub/path/"))
+            yield {
+                "root": ServedSite("root", top / "root" / "site", root, "/"),
+                "sub": ServedSite("sub", top / "sub" / "sub" / "path", sub, "/sub/path/"),
+            }
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    for name in ("nginx-root", "nginx-sub"):
+        assert warnings_logged(work / name) == []
+
+
+@pytest.fixture(scope="session")
+def served_example(tmp_path_factory):
+    """This repository's example site, built with its search index and served by nginx at the root."""
+    if not NGINX_AVAILABLE:
+        pytest.skip(NGINX_MISSING)
+    top = served_folder("unfragile-example-")
+    work = tmp_path_factory.mktemp("example-nginx")
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "public", ".public*", ".unfragile-cache", "tests", "artifacts", "src", "bench", "*.egg-info"))
+    build(source / "unfragile.yaml", top / "site")
+    try:
+        with nginx(top / "site", work / "nginx") as origin:
+            yield ServedSite("example", top / "site", origin, "/")
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture(params=["root", "sub"])

@@ -250,3 +250,47 @@ def test_list_tables_sort_with_script_and_narrow_without(site, chromium):
     page.select_option("#list-sort-0", label="as listed")
     assert table.locator("tbody tr td:nth-child(2) a").all_inner_texts() == by_rank
     page.context.close()
+
+
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let total = 0;  // Cumulative Layout Shift as Lighthouse counts it: shifts not caused by the reader
+  new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value; })
+    .observe({type: 'layout-shift', buffered: true});
+  setTimeout(() => resolve(total), 300);
+})"""
+
+
+def test_search_results_arriving_move_nothing(site, chromium):
+    """On a phone, a search page opened with a query keeps room for the form and the results, so
+    nothing on the screen moves when they arrive; without that room the Browse section jumps."""
+    def without_room(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace('classList.add("searching")', "classList"))
+
+    shifts = []
+    for strip_the_room in (True, False):  # each in a fresh browser context: nothing cached
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        if strip_the_room:
+            page.route("**/search/?q=*", without_room)
+        page.goto(site.url("search/?q=caption"))
+        search_results(page)
+        shifts.append(page.evaluate(LAYOUT_SHIFT))
+        context.close()
+    assert shifts[0] > 0.1  # the measure sees a shift where there is one
+    assert shifts[1] < 0.01
+
+
+def test_a_missing_page_is_the_sites_404_page_with_its_styles(site, page):
+    """nginx answers an address with no page with the site's 404.html (under a sub-path too: the
+    page's own address, its links and its stylesheet all carry the base path)."""
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and r.request.resource_type != "document" else None)
+    response = page.goto(site.url("models/no-such-entry/"))
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Page not found"
+    assert page.evaluate("() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")  # style.css applies
+    assert failed == []
+    page.get_by_role("link", name="home page").click()
+    page.wait_for_url(site.url(""))
+    assert page.url == site.origin + site.base_path

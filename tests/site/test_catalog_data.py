@@ -114,7 +114,7 @@ def test_the_seed_pairs_twin_holds_its_table_and_verdict(example: Path) -> None:
     for name in ("Image captioning, unconditional or prompted", "Fine-tuning for other domains or languages"):
         assert f". {name}\n" in twin  # capabilities of both sides, all of them (the HTML page folds some away)
     limitation = "Every image is resized straight to 384×384, with no crop and no padding, so its aspect ratio is not kept."
-    assert f"<dt>Limitations</dt><dd>{limitation}</dd>" in page and f"- **Limitations:**\n  - {limitation}\n" in twin
+    assert f"<dt>Limitations</dt> <dd>{limitation}</dd>" in page and f"- **Limitations:**\n  - {limitation}\n" in twin
 
 
 def test_llms_txt_lists_every_page_and_every_page_links_its_twin(example: Path) -> None:
@@ -202,10 +202,10 @@ failure_modes:
 """, 1), "utf-8")
     build(basic_site, tmp_path / "out", cache_dir=tmp_path / "c")
     page = (tmp_path / "out/models/alpha-captioner/index.html").read_text("utf-8")
-    assert "<dt>Limitations</dt><dd>English only</dd>" in page and "<dt>Requires</dt><dd>A CPU</dd>" in page
+    assert "<dt>Limitations</dt> <dd>English only</dd>" in page and "<dt>Requires</dt> <dd>A CPU</dd>" in page
     assert '<h2 id="failure-modes">Failure modes</h2>' in page and "Miscounts people in crowds" in page
     compare = next((tmp_path / "out/compare").glob("*alpha-captioner*/index.html")).read_text("utf-8")
-    assert "<dt>Best for</dt><dd>Small <em>sites</em></dd>" in compare
+    assert "<dt>Best for</dt> <dd>Small <em>sites</em></dd>" in compare
     passport = json.loads((tmp_path / "out/api/v1/passport/alpha-captioner.json").read_text())
     assert passport["capabilities"][0]["limitations"] == ["English only"]
     assert passport["failure_modes"] == [{"mode": "Miscounts people in crowds", "frequency": "often", "mitigation": "Check the numbers by hand."}]

@@ -5,64 +5,29 @@ from __future__ import annotations
 
 import http.client
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.nginx import AVAILABLE, MISSING, nginx as nginx_serving, served_folder, warnings_logged
 from unfragile_ssg.config import load_project
 from unfragile_ssg.site.build import BuildOptions, build_site
 
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).is_file()), None)
-MIME_TYPES = Path("/etc/nginx/mime.types")
-pytestmark = pytest.mark.skipif(NGINX is None or not MIME_TYPES.is_file(), reason="Debian's nginx is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.skipif(not AVAILABLE, reason=MISSING)
 
 
 @pytest.fixture
 def nginx(basic_site: Path, tmp_path: Path):
-    # nginx started by root serves as 'nobody', who cannot enter pytest's private tmp_path
-    served = Path(tempfile.mkdtemp(prefix="unfragile-nginx-"))
-    served.chmod(0o755)
+    served = served_folder("unfragile-nginx-")
     site = served / "public"
     build_site(load_project(basic_site), BuildOptions(output=site, search=False, captions=False, cache_dir=tmp_path / "cache"))
-    port = free_port()
-    server = (ROOT / "deploy/nginx-site.conf").read_text("utf-8")
-    server = server.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("root /srv/catalog/public;", f"root {site};")
-    assert str(site) in server and str(port) in server  # the documented lines are the ones replaced
-    prefix = tmp_path / "nginx"
-    (prefix / "logs").mkdir(parents=True)
-    (prefix / "site.conf").write_text(server, "utf-8")
-    temp = " ".join(f"{name}_temp_path {prefix / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (prefix / "nginx.conf").write_text(
-        f"worker_processes 1;\npid {prefix / 'nginx.pid'};\nerror_log {prefix / 'logs/error.log'};\n"
-        f"events {{ worker_connections 64; }}\nhttp {{ access_log off; {temp} include {prefix / 'site.conf'}; }}\n", "utf-8")
-    process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-                               stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail(f"nginx did not start: {process.stderr.read().decode()}")
-                time.sleep(0.05)
-        yield port, site
+        with nginx_serving(site, tmp_path / "nginx") as origin:
+            yield urlsplit(origin).port, site
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         shutil.rmtree(served, ignore_errors=True)
-    assert b"[warn]" not in (prefix / "logs/error.log").read_bytes()  # the documented block gives nginx nothing to warn about
+    assert warnings_logged(tmp_path / "nginx") == []  # the documented block gives nginx nothing to warn about
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:

@@ -99,4 +99,19 @@ def test_json_ld_states_only_what_the_entry_says_once(basic_site: Path, tmp_path
     assert free["offers"] == {"@type": "Offer", "price": 0, "priceCurrency": "USD"}
     assert free["applicationCategory"] == "DeveloperApplication"
     assert "offers" not in paid  # its price is not in its fields: not invented
-    assert "operatingSystem" not in free  # no field says which
+    assert "operatingSystem" not in free and "operatingSystem" not in paid  # neither entry says which
+
+
+def test_json_ld_names_the_operating_systems_an_entry_states(basic_site: Path, tmp_path: Path) -> None:
+    content = basic_site.parent / "content"
+    alpha = content / "models" / "alpha-captioner.md"
+    alpha.write_text(alpha.read_text("utf-8").replace("pricing: free\n", "pricing: free\noperating_systems: [Linux, macOS]\n", 1), "utf-8")
+    prompt = next((content / "prompts").glob("*.md"))  # a CreativeWork: the field states it, schema.org has no place for it
+    prompt.write_text(prompt.read_text("utf-8").replace("pricing:", "operating_systems: [Windows]\npricing:", 1), "utf-8")
+    build(basic_site, tmp_path / "out", tmp_path / "cache")
+    alpha_html = (tmp_path / "out" / "models" / "alpha-captioner" / "index.html").read_text("utf-8")
+    app = next(d for d in json_ld(alpha_html) if d["@type"] == "SoftwareApplication")
+    assert app["operatingSystem"] == "Linux, macOS"
+    assert "<li>Runs on Linux, macOS</li>" in alpha_html  # what the structured data says, the page shows
+    prompt_html = (tmp_path / "out" / "prompts" / prompt.stem / "index.html").read_text("utf-8")
+    assert "operatingSystem" not in prompt_html

@@ -166,6 +166,11 @@ class EntryHead(Strict):
     publisher: Line
     license: Line = Field(description="SPDX identifier where one exists, e.g. 'BSD-3-Clause'.")
     pricing: Pricing
+    operating_systems: list[Line] = Field(
+        default_factory=list, max_length=20,
+        description="The operating systems it runs on, as its own documentation states them (e.g. 'Linux', 'macOS', "
+        "'Windows'). Published as schema.org's operatingSystem on software entries; left out when empty, never guessed.",
+    )
     links: Links = Field(default_factory=Links)
     tasks: list[Slug] = Field(min_length=1, max_length=20, description="From the tasks in unfragile.yaml.")
     tags: list[Slug] = Field(default_factory=list, max_length=30)

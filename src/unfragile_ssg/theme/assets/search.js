@@ -6,7 +6,9 @@ const input = form.querySelector("input[type=search]");
 const selects = [...form.querySelectorAll("select")];
 const status = root.querySelector(".search-status");
 const list = root.querySelector(".search-results");
-const SHOWN = 20;
+const more = root.querySelector(".search-more");
+const moreButton = more.querySelector("button");
+const PAGE = 20; // results shown at first, and added by each "Show more results"
 // A comparison repeats the names of its two entries, so it outscores them on a name alone;
 // when the reader has not asked for comparisons, entries come first unless a comparison
 // matches far better (e.g. both names: "blip vs git").
@@ -31,6 +33,89 @@ function writeState() {
   history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
 }
 
+const EXCERPT_WORDS = 30;
+const SENTENCE_END = /[.!?:]["'”’)\]]*$/;
+const PUNCTUATION = /^[\p{P}]*$/u;
+
+// The [start, end) word ranges of every occurrence of the names in the page's words, a name's
+// last word allowed its punctuation ("(base)." ends "BLIP image captioning (base)").
+function nameSpans(words, names) {
+  const spans = [];
+  for (const name of names) {
+    const parts = name.split(/\s+/).filter(Boolean);
+    if (!parts.length) continue;
+    const last = parts.length - 1;
+    for (let i = 0; i + parts.length <= words.length; i++) {
+      if (parts.every((part, j) => words[i + j] === part
+          || (j === last && words[i + j].startsWith(part) && PUNCTUATION.test(words[i + j].slice(part.length))))) {
+        spans.push([i, i + parts.length]);
+      }
+    }
+  }
+  return spans;
+}
+
+// Which words of the page the excerpt shows: around the best hit, from the start of its sentence
+// when that is near, to the end of a sentence when that is near, and never through a name.
+function excerptRange(words, anchor, spans) {
+  let start = Math.max(0, anchor - 8);
+  for (let i = anchor; i >= Math.max(0, anchor - 15); i--) {
+    if (i === 0 || SENTENCE_END.test(words[i - 1])) { start = i; break; }
+  }
+  let end = Math.min(words.length, start + EXCERPT_WORDS);
+  for (let i = end; i <= Math.min(words.length, end + 8); i++) {
+    if (SENTENCE_END.test(words[i - 1])) { end = i; break; }
+  }
+  for (const [from, to] of spans) {
+    if (from < start && start < to) start = from;
+    if (from < end && end < to) end = to;
+  }
+  // a name the page does not know as one (another entry's, a product's): never start just after
+  // a capitalised word that runs on ("Florence-2 | base", "BLIP | image captioning")
+  for (let back = 0; back < 3 && start > 0 && !SENTENCE_END.test(words[start - 1])
+       && /^[\p{Lu}\d]/u.test(words[start - 1]) && !/[,;]$/.test(words[start - 1]); back++) start--;
+  return [start, end];
+}
+
+// How many words the page's text opens with that only repeat its title ("Florence-2 base." from
+// its h1), which the result's heading shows already; 0 when it does not open with its title.
+function titleLength(words, title) {
+  const parts = title.split(/\s+/).filter(Boolean);
+  const same = parts.length && parts.length < words.length && parts.every((part, j) => words[j] === part
+    || (j === parts.length - 1 && words[j].startsWith(part) && PUNCTUATION.test(words[j].slice(part.length))));
+  return same ? parts.length : 0;
+}
+
+// The excerpt as DOM nodes: the page's words as text, hits in <mark>, "…" where a sentence is cut.
+function excerptNodes(content, locations, weightedLocations, title, names) {
+  const words = content.split(/\s+/).filter(Boolean);
+  const skip = titleLength(words, title);
+  if (words.length <= skip) return [];
+  const best = (weightedLocations || []).filter((w) => w.location >= skip && w.location < words.length)
+    .sort((a, b) => b.balanced_score - a.balanced_score || a.location - b.location)[0];
+  const anchor = best ? best.location : skip;
+  const spans = nameSpans(words, names).filter(([from]) => from >= skip);
+  let [start, end] = excerptRange(words, anchor, spans);
+  start = Math.max(start, skip);
+  const hits = new Set(locations);
+  const nodes = [];
+  if (start > skip && !SENTENCE_END.test(words[start - 1])) nodes.push("… ");
+  for (let i = start; i < end; i++) {
+    if (i > start) nodes.push(" ");
+    if (hits.has(i)) {
+      const mark = document.createElement("mark");
+      mark.textContent = words[i];
+      nodes.push(mark);
+    } else {
+      nodes.push(words[i]);
+    }
+  }
+  if (end < words.length && !SENTENCE_END.test(words[end - 1])) nodes.push(" …");
+  return nodes;
+}
+
+const rankText = (rank) => (rank ? `UnfragileRank ${rank}/100` : "not ranked yet");
+
 function item(data) {
   const li = document.createElement("li");
   const link = document.createElement("a");
@@ -41,14 +126,43 @@ function item(data) {
   heading.append(link);
   const meta = document.createElement("p");
   meta.className = "muted search-meta";
+  const sides = [data.meta.side1, data.meta.side2].filter(Boolean);
   const bits = [data.meta.kind];
-  if (data.meta.rank) bits.push("UnfragileRank " + data.meta.rank + "/100");
+  if (sides.length) sides.forEach((name, i) => bits.push(`${name}: ${rankText(data.meta[`side${i + 1}_rank`])}`));
+  else bits.push(rankText(data.meta.rank));
   meta.textContent = bits.filter(Boolean).join(" · ");
   const excerpt = document.createElement("p");
   excerpt.className = "search-excerpt";
-  excerpt.innerHTML = data.excerpt; // Pagefind escapes the text and adds only <mark>
+  const names = sides.length ? sides : [data.meta.title || ""];
+  excerpt.append(...excerptNodes(data.content || "", data.locations || [], data.weighted_locations, data.meta.title || "", names));
   li.append(heading, meta, excerpt);
   return li;
+}
+
+let results = [];
+let shown = 0;
+
+function describe() {
+  const count = results.length;
+  if (count === 0) return "No results.";
+  const total = `${count} result${count === 1 ? "" : "s"}`;
+  return shown < count ? `${total}, ${shown} shown.` : `${total}.`;
+}
+
+// The next page of results, appended: with `focusFirst`, the first new result's link takes the
+// focus, so that a reader who pressed "Show more" with the keyboard goes on reading from there.
+async function showMore(ticket, focusFirst) {
+  const next = results.slice(shown, shown + PAGE);
+  const found = await Promise.all(next.map((r) => r.data()));
+  if (ticket !== latest) return;
+  const items = found.map(item);
+  list.append(...items);
+  shown += items.length;
+  const left = results.length - shown;
+  more.hidden = left <= 0;
+  moreButton.textContent = `Show ${Math.min(PAGE, left)} more result${Math.min(PAGE, left) === 1 ? "" : "s"}`;
+  status.textContent = describe();
+  if (focusFirst && items.length) items[0].querySelector("a").focus();
 }
 
 async function run() {
@@ -60,16 +174,16 @@ async function run() {
   const sortBy = form.elements.sort.value;
   if (!term && !Object.keys(filters).length && !sortBy) {
     list.replaceChildren();
+    more.hidden = true;
     status.textContent = "";
     return;
   }
-  const results = await find(term || null, filters, sortBy);
-  if (ticket !== latest || !results) return; // a newer search has started
-  const found = await Promise.all(results.slice(0, SHOWN).map((r) => r.data()));
-  if (ticket !== latest) return;
-  list.replaceChildren(...found.map(item));
-  const count = results.length;
-  status.textContent = count === 0 ? "No results." : count > SHOWN ? `${count} results, the first ${SHOWN} shown.` : `${count} result${count === 1 ? "" : "s"}.`;
+  const found = await find(term || null, filters, sortBy);
+  if (ticket !== latest || !found) return; // a newer search has started
+  results = found;
+  shown = 0;
+  list.replaceChildren();
+  await showMore(ticket, false);
 }
 
 async function find(term, filters, sortBy) {
@@ -101,10 +215,12 @@ async function start() {
     await pagefind.options({ baseUrl: root.dataset.base });
     await pagefind.init();
   } catch (error) {
+    form.hidden = true;
     status.textContent = "The search index is not available on this copy of the site. Browse by kind or task below.";
     return;
   }
-  form.hidden = false;
+  form.classList.add("ready");
+  moreButton.addEventListener("click", () => showMore(latest, true));
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   input.addEventListener("input", soon);
   for (const select of selects) select.addEventListener("change", run);

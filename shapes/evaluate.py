@@ -336,19 +336,18 @@ def summary(result: dict) -> str:
 READING = """How to read them:
 
 - Pointing game: a colour or shape word hits when the strongest of the 64 cells of its heatmap
-  (before any upsampling) lies in the box of the object the word names, widened by half a
-  patch. "random" is what a cell drawn at random would score on the same words.
-- The word after "and" is always the article "a". Once "and" is written it is certain, and its
-  gradient-weighted map looks at the first object more often than the second, so that word cannot
-  tell a shifted alignment from the correct one. The alignment line is the test that can: over
-  the colour and shape words of two-object scenes, the correct row must beat the rows one before
-  and one after, and for the gradient-weighted maps (whose target is the explained token's own
-  log-probability) it does, by a wide margin.
+  (before any upsampling) lies in the box of the object its phrase names, widened by half a
+  patch. "random" is what a cell drawn at random would score on the same words. "first
+  object" scores the words of the caption's first phrase, "after 'and'" those of every later
+  phrase (the second and third objects).
+- Alignment: over the colour and shape words of multi-object scenes, the row that explains a
+  word must beat the rows one before and one after; for the gradient-weighted maps (whose
+  target is the explained token's own log-probability) it does, by a wide margin.
 - Raw attention peaks one row later than the row that explains a word: the row in which the word
   itself is the query (while the model predicts the next word) points at the word's object more
-  often than the row that predicted it. The build uses the row that explains the word for both
-  methods; that raw attention would score higher with the other convention is a finding about
-  raw attention, not an alignment error (the gradient-weighted line shows the indexing is right)."""
+  often than the row that predicted it. The build uses the row that explains the word for every
+  method; that raw attention would score higher with the other convention is a finding about
+  raw attention, not an alignment error (the gradient-weighted lines show the indexing is right)."""
 
 
 PAGE = REPO / "content" / "models" / "shapes-captioner.md"

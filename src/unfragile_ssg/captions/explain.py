@@ -52,13 +52,13 @@ def explain(method: str, decoder, sequences, mask, image_embeds, image_mask):
         if method == "gradcam":
             (grad,) = torch.autograd.grad(picked.sum(), cross[-1])
             return _weighted(grad, cross[-1])
+        if method == "gradcam-layers":
+            grads = _per_token_grads(picked, cross)  # each (S-1, N, heads, S, K)
+            return sum(_rows_of_own_token(_weighted(g, a), picked.shape[1]) for g, a in zip(grads, cross))
         selfs = tuple(out.attentions)
-        per_token = _per_token_grads(picked, (*cross, *selfs))  # each (S-1, N, heads, S, K)
+        grads = _per_token_grads(picked, (*cross, *selfs))
     layers = len(cross)
-    cross_grads, self_grads = per_token[:layers], per_token[layers:]
-    if method == "gradcam-layers":
-        return sum(_rows_of_own_token(_weighted(g, a), picked.shape[1]) for g, a in zip(cross_grads, cross))
-    return _relevance(cross, cross_grads, selfs, self_grads, picked.shape[1])
+    return _relevance(cross, grads[:layers], selfs, grads[layers:], picked.shape[1])
 
 
 def _per_token_grads(picked, tensors):
@@ -113,12 +113,7 @@ def _relevance(cross, cross_grads, selfs, self_grads, tokens: int):
 
 
 def _normalised(r, eye):
+    """I + (R - I) with each row scaled to sum to 1 (a row of zeros stays zeros)."""
     extra = r - eye
     total = extra.sum(dim=-1, keepdim=True)
-    return eye + extra / total.where(total > 0, torch_ones_like(total))
-
-
-def torch_ones_like(x):
-    import torch
-
-    return torch.ones_like(x)
+    return eye + extra / total.where(total > 0, total.new_ones(()))

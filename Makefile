@@ -61,7 +61,8 @@ bench: $(VENV)/.test-deps
 	$(PY) bench/build_bench.py --entries 1000
 
 shapes-model: $(VENV)/.test-deps
-	$(PY) -m shapes.train --out shapes/model
+	$(PY) -m shapes.train --out build/shapes-first
+	$(PY) -m shapes.train --from build/shapes-first --out shapes/model
 
 clean:
 	rm -rf public .public.previous .public.staging .public.lock .unfragile-cache

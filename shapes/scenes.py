@@ -1,10 +1,12 @@
 """Generated scenes with a known answer: one or two shapes, their caption and their boxes.
 
-A scene is 128x128 pixels on a grey background, holding one or two non-overlapping shapes
+A scene is 128x128 pixels on a grey background, holding one to three non-overlapping shapes
 (circle, square, triangle) in one of four colours (red, green, blue, yellow), with colour
 jitter and light pixel noise. Its caption names the shapes from left to right:
-"a red circle" or "a red circle and a blue square". Every shape's bounding box is kept,
-so an explanation of a caption word can be checked against where the named object is.
+"a red circle" or "a red circle and a blue square and a green triangle". Every shape's
+bounding box is kept, so an explanation of a caption word can be checked against where the
+named object is. The "edges" layout pushes every shape against a border of the picture, where
+patches are cut off and attention maps tend to be weakest.
 
 Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives the same
 scene, byte for byte, on any machine.
@@ -36,7 +38,9 @@ VOCAB = (*SPECIAL, *WORDS)
 
 MIN_SIDE, MAX_SIDE = 26, 44
 GAP = 4  # pixels between the boxes of two shapes
-MIN_DX = 12  # the two centres differ this much horizontally, so "left to right" is clear
+MIN_DX = 12  # any two centres differ this much horizontally, so "left to right" is clear
+MAX_OBJECTS = 3
+LAYOUTS = ("free", "edges")
 JITTER = 25  # per channel, uniform in [-JITTER, JITTER]
 NOISE = 6.0  # standard deviation of the Gaussian pixel noise
 
@@ -60,6 +64,7 @@ class Thing:
 class Scene:
     image: Image.Image
     things: tuple[Thing, ...]  # left to right
+    layout: str = "free"
 
     @property
     def caption(self) -> str:
@@ -74,18 +79,21 @@ def _overlap(a, b, gap: int) -> bool:
     return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1])
 
 
-def _place(rng: np.random.Generator, count: int) -> list[tuple[int, int, int, int]]:
+def _place(rng: np.random.Generator, count: int, layout: str = "free") -> list[tuple[int, int, int, int]]:
     while True:
         boxes = []
         for _ in range(count):
             side = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
             x0 = int(rng.integers(0, SIZE - side + 1))
             y0 = int(rng.integers(0, SIZE - side + 1))
+            if layout == "edges":  # against the left, right, top or bottom border
+                edge = int(rng.integers(0, 4))
+                x0 = 0 if edge == 0 else SIZE - side if edge == 1 else x0
+                y0 = 0 if edge == 2 else SIZE - side if edge == 3 else y0
             boxes.append((x0, y0, x0 + side, y0 + side))
-        if count == 2:
-            a, b = boxes
-            if _overlap(a, b, GAP) or abs((a[0] + a[2]) - (b[0] + b[2])) / 2 < MIN_DX:
-                continue
+        if any(_overlap(a, b, GAP) or abs((a[0] + a[2]) - (b[0] + b[2])) / 2 < MIN_DX
+               for i, a in enumerate(boxes) for b in boxes[i + 1 :]):
+            continue
         return boxes
 
 
@@ -100,11 +108,15 @@ def _draw(draw: ImageDraw.ImageDraw, shape: str, box, fill) -> None:
         draw.polygon([((x0 + x1 - 1) / 2, y0), (x1 - 1, y1 - 1), (x0, y1 - 1)], fill=fill)
 
 
-def make_scene(rng: np.random.Generator, count: int | None = None) -> Scene:
-    """One scene drawn from ``rng``; ``count`` (1 or 2 shapes) is drawn too when not given."""
+def make_scene(rng: np.random.Generator, count: int | None = None, *, max_count: int = 2,
+               layout: str = "free") -> Scene:
+    """One scene drawn from ``rng``; ``count`` (1 to ``max_count`` shapes) is drawn too when
+    not given. ``layout``: "free" (anywhere) or "edges" (each shape against a border)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
     if count is None:
-        count = int(rng.integers(1, 3))
-    boxes = _place(rng, count)
+        count = int(rng.integers(1, max_count + 1))
+    boxes = _place(rng, count, layout)
     things: list[Thing] = []
     while len(things) < count:
         colour = str(rng.choice(list(COLOURS)))
@@ -124,13 +136,28 @@ def make_scene(rng: np.random.Generator, count: int | None = None) -> Scene:
     pixels = np.asarray(image, dtype=np.float32) + rng.normal(0.0, NOISE, size=(SIZE, SIZE, 3))
     image = Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), "RGB")
     ordered = tuple(sorted(things, key=lambda t: t.centre_x))
-    return Scene(image, ordered)
+    return Scene(image, ordered, layout)
 
 
 def scenes(seed: int, n: int, count: int | None = None) -> list[Scene]:
-    """``n`` scenes from one seed (training and held-out sets use different seeds)."""
+    """``n`` scenes of one or two shapes from one seed (the first model's distribution)."""
     rng = np.random.default_rng(seed)
     return [make_scene(rng, count) for _ in range(n)]
+
+
+EDGE_SHARE = 0.25  # of the scenes of ``varied_scene``: every shape against a border
+
+
+def varied_scene(rng: np.random.Generator) -> Scene:
+    """One to three shapes, a quarter of the scenes in the "edges" layout: what the model is
+    trained on and held out against."""
+    layout = "edges" if rng.random() < EDGE_SHARE else "free"
+    return make_scene(rng, max_count=MAX_OBJECTS, layout=layout)
+
+
+def varied_scenes(seed: int, n: int) -> list[Scene]:
+    rng = np.random.default_rng(seed)
+    return [varied_scene(rng) for _ in range(n)]
 
 
 def word_ids(caption: str) -> list[int]:

@@ -42,3 +42,23 @@ def run_cli(*args: str, cwd: Path | None = None):
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, with its bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, launched once per session for every browser test. Playwright's sync
+    API runs one event loop per thread: a second ``sync_playwright()`` while this one is open
+    fails ("using Playwright Sync API inside the asyncio loop"), so tests ask for this fixture
+    rather than starting their own."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed: apt-get install chromium (Debian's package; Playwright cannot download its own browser here)")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (never 'playwright install': the tests use Debian's chromium)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()

@@ -228,7 +228,7 @@ def serve(project: Project, port: int, bind: str, open_browser: bool, base_url: 
 @click.option("--batch-size", type=int)
 @click.option("--decoding", type=click.Choice(["greedy", "beam", "sample"]))
 @click.option("--num-beams", type=int)
-@click.option("--heatmap", type=click.Choice(["gradcam", "attention"]))
+@click.option("--heatmap", type=click.Choice(["gradcam-layers", "relevance", "gradcam", "attention"]))
 def captions(project: Project, prune: bool, strict: bool, **overrides) -> None:
     """Caption every sample image and compute its heatmaps, filling the caption store."""
     from .captions.command import run_captions_command

@@ -253,8 +253,12 @@ class CaptionSettings(Strict):
     max_new_tokens: int = Field(30, ge=1, le=200)
     min_new_tokens: int = Field(1, ge=0, le=200)
     prompt: str | None = Field(None, description="Conditional captioning prefix, e.g. 'a picture of'.")
-    heatmap: Literal["gradcam", "attention"] = Field(
-        "gradcam", description="gradcam: gradient-weighted cross-attention; attention: raw cross-attention, mean over heads and layers."
+    heatmap: Literal["gradcam-layers", "relevance", "gradcam", "attention"] = Field(
+        "gradcam-layers", description=(
+            "gradcam-layers: gradient-weighted cross-attention summed over the decoder's layers; relevance: relevance "
+            "propagated across layers (Chefer et al. 2021); gradcam: the same as gradcam-layers for the last layer "
+            "only; attention: raw cross-attention, mean over heads and layers. Pointing-game scores of each: "
+            "shapes/scores.json."),
     )
     colormap: Literal["viridis", "inferno"] = Field("viridis", description="Perceptually uniform colormap of the heatmaps.")
     store: str = Field("captions", description="Folder of the caption store, relative to the site.")

@@ -24,9 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(__file__).resolve().parent / "site" / "unfragile.yaml"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @dataclass
@@ -104,17 +101,6 @@ def served_example(tmp_path_factory):
 @pytest.fixture(params=["root", "sub"])
 def site(request, served_sites) -> ServedSite:
     return served_sites[request.param]
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed: apt-get install chromium (Debian's package; Playwright cannot download its own browser here)")
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (never 'playwright install': the tests use Debian's chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""heatmap.js in a real Chromium: hover, keyboard focus and tap show a word's heatmap;
-without JavaScript the labelled grid shows. Also an axe-core check of the section."""
+"""heatmap.js in a real Chromium: hover, keyboard focus and tap paint a word's grid over the
+photo, pixel for pixel what captions/heatmap.py's overlay computes; without JavaScript the
+labelled composite image shows; should the data not load, it stays. Also an axe-core check."""
 
 from __future__ import annotations
 
@@ -9,19 +10,18 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from unfragile_ssg.captions import heatmap as hm
 from unfragile_ssg.captions.step import caption_entries
 
 from .test_samples_page import THEME, render
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM, reason="needs Debian's chromium")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -30,7 +30,7 @@ class Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def page_url(make_site, tmp_path):
+def served(make_site, tmp_path):
     project, entries = make_site(prompt="a picture of", min_new_tokens=2)
     report = caption_entries(project, entries)
     site = tmp_path / "public"
@@ -48,54 +48,127 @@ def page_url(make_site, tmp_path):
         f"</head><body><main>{body}</main></body></html>", "utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/sub/"
+    yield f"http://127.0.0.1:{server.server_address[1]}/sub/", report, site / "sub"
     server.shutdown()
 
 
-def test_words_show_their_heatmap(page_url):
-    from playwright.sync_api import sync_playwright
+def expected_pixels(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """What overlay() paints for a stored grid, before blending: (height, width, 3)."""
+    return hm.colorize(hm.normalise(hm.upsample(hm.dequantize(grid), size)), "viridis")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(page_url)
-            figure = page.locator("[data-sample]").first
-            words = figure.locator("button.sample-word")
-            assert words.count() >= 1
-            boxes = words.evaluate_all("els => els.map(e => { const b = e.getBoundingClientRect(); return [e.textContent, b.width, b.height]; })")
-            small = [box for box in boxes if box[1] < 24 or box[2] < 24]
-            assert small == [], f"tap targets under 24 px: {small}"  # "a" was 12.5 px wide
-            heat = figure.locator("img.sample-heat")
-            assert heat.is_hidden()
-            assert figure.locator(".sample-grid-wrap").is_hidden()  # the script replaces the grid
-            first = words.first
-            expected = first.get_attribute("data-heatmap")
-            first.hover()
-            assert heat.is_visible() and heat.get_attribute("src") == expected
-            page.mouse.move(0, 0)
-            assert heat.is_hidden()
-            first.focus()  # keyboard
-            assert heat.get_attribute("src") == expected and heat.is_visible()
-            assert "Heatmap shown for" in figure.locator(".sample-status").inner_text()
-            page.keyboard.press("Escape")
-            first.click()  # a tap pins it
-            page.mouse.move(0, 0)
-            assert first.get_attribute("aria-pressed") == "true" and heat.is_visible()
-            first.click()
-            assert first.get_attribute("aria-pressed") == "false"
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate("async () => (await axe.run('.samples', {rules: {'target-size': {enabled: true}}})).violations.map(v => v.id + ': ' + v.help)")
-            assert result == []
-            assert errors == []
 
-            plain = browser.new_page(java_script_enabled=False)
-            plain.goto(page_url)
-            grid = plain.locator(".sample-grid").first
-            assert grid.is_visible()
-            assert grid.locator("figcaption").first.inner_text() == "whole caption"
-            assert plain.locator("span.sample-word").count() == page.locator("button.sample-word").count()
-        finally:
-            browser.close()
+def index_distance(painted: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """How many colormap steps apart two colours are (viridis is monotonic in its table)."""
+    table = hm.COLORMAPS["viridis"].astype(np.int32)
+
+    def index(colours):
+        return np.argmin(np.abs(colours.astype(np.int32)[..., None, :] - table).sum(-1), axis=-1)
+
+    return np.abs(index(painted) - index(wanted))
+
+
+def test_words_paint_their_grid(served, chromium):
+    url, report, folder = served
+    view = report.samples["tiny-captioner"][0]
+    grids = hm.decode_maps(report.files[view.heatmaps.maps].read_bytes(), view.heatmaps.grid)
+    page = chromium.new_page()
+    try:
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        figure = page.locator("[data-sample]").first
+        page.wait_for_function("document.querySelector('[data-sample]').classList.contains('is-enhanced')")
+        words = figure.locator("button.sample-word")
+        assert words.count() == len([w for w in view.words if w.map])
+        boxes = words.evaluate_all("els => els.map(e => { const b = e.getBoundingClientRect(); return [e.textContent, b.width, b.height]; })")
+        small = [box for box in boxes if box[1] < 24 or box[2] < 24]
+        assert small == [], f"tap targets under 24 px: {small}"  # "a" was 12.5 px wide
+        heat = figure.locator("canvas.sample-heat")
+        assert heat.is_hidden()
+        assert figure.locator(".sample-grid-wrap").count() == 0  # in noscript: the canvas replaces it
+        assert [int(v) for v in heat.evaluate("c => [c.width, c.height]")] == [view.width, view.height]
+
+        for k, word in enumerate(words.all(), start=1):
+            word.hover()
+            assert heat.is_visible() and heat.get_attribute("data-shown") == str(k)
+            rgba = np.array(heat.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"),
+                            dtype=np.uint8).reshape(view.height, view.width, 4)
+            assert (rgba[..., 3] == round(hm.ALPHA * 255)).all()
+            wanted = expected_pixels(grids[k], (view.width, view.height))
+            # A canvas keeps its pixels premultiplied by alpha, so reading them back at 0.6 alpha
+            # moves a channel by up to 255/153 (one or two steps of the table): within that,
+            # every pixel must be the colour overlay() gives it.
+            steps = index_distance(rgba[..., :3], wanted)
+            assert steps.max() <= 2 and (steps <= 1).mean() > 0.95, f"word {k}: {int((steps > 1).sum())} pixels off"
+            # the brightest painted pixels lie over the grid's strongest patch
+            table = hm.COLORMAPS["viridis"].astype(np.int32)
+            shown = np.argmin(np.abs(rgba[..., :3].astype(np.int32)[..., None, :] - table).sum(-1), axis=-1)
+            y, x = np.unravel_index(shown.argmax(), shown.shape)
+            rows, cols = grids[k].shape
+            cell = (int(y * rows / view.height), int(x * cols / view.width))
+            assert grids[k][cell] >= grids[k].max() - 8, (cell, grids[k])
+
+        first = words.first
+        page.mouse.move(0, 0)
+        assert heat.is_hidden()
+        first.focus()  # keyboard
+        assert heat.get_attribute("data-shown") == "1" and heat.is_visible()
+        assert "Heatmap shown for" in figure.locator(".sample-status").inner_text()
+        page.keyboard.press("Escape")
+        first.click()  # a tap pins it
+        page.mouse.move(0, 0)
+        assert first.get_attribute("aria-pressed") == "true" and heat.is_visible()
+        first.click()
+        assert first.get_attribute("aria-pressed") == "false"
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => (await axe.run('.samples', {rules: {'target-size': {enabled: true}}})).violations.map(v => v.id + ': ' + v.help)")
+        assert result == []
+        assert errors == []
+        sheets = page.evaluate("performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('sheet.webp'))")
+        assert sheets == [], "with the script, the composite images are not fetched"
+    finally:
+        page.close()
+
+
+def test_without_javascript_the_composite_shows(served, chromium):
+    url, report, _ = served
+    views = report.samples["tiny-captioner"]
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wrap = page.locator(".sample-grid-wrap").first
+        assert wrap.is_visible()
+        sheet = wrap.locator(".sample-sheet img")
+        sheet.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=sheet.element_handle())
+        assert [int(v) for v in sheet.evaluate("i => [i.naturalWidth, i.naturalHeight]")] == [views[0].heatmaps.sheet_width, views[0].heatmaps.sheet_height]
+        labels = wrap.locator(".sample-sheet-labels li")
+        assert labels.all_inner_texts() == ["whole caption"] + [w.text for w in views[0].words if w.map]
+        # each label sits at the bottom of its own tile of the composite
+        image = sheet.bounding_box()
+        columns = views[0].heatmaps.columns
+        tile_w, tile_h = image["width"] / columns, image["height"] / views[0].heatmaps.rows
+        for i, label in enumerate(labels.all()):
+            box = label.bounding_box()
+            assert abs(box["x"] - (image["x"] + (i % columns) * tile_w)) < 1.5
+            assert abs(box["y"] + box["height"] - (image["y"] + (i // columns + 1) * tile_h)) < 1.5
+        assert page.locator("span.sample-word").count() == sum(1 for v in views for w in v.words if w.map)
+    finally:
+        context.close()
+
+
+def test_the_composite_stays_when_the_data_cannot_load(served, chromium):
+    url, report, folder = served
+    view = report.samples["tiny-captioner"][0]
+    (folder / view.heatmaps.maps).write_bytes(b"\x00" * 5)  # not a whole number of grids
+    page = chromium.new_page()
+    try:
+        page.goto(url)
+        figure = page.locator("[data-sample]").first
+        page.wait_for_function("document.querySelector('[data-sample]').classList.contains('is-failed')")
+        assert figure.locator(".sample-grid-wrap").is_visible()
+        assert figure.locator("button.sample-word").count() == 0
+        assert figure.locator("span.sample-word").count() == len([w for w in view.words if w.map])
+    finally:
+        page.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 from markupsafe import escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from unfragile_ssg.captions import heatmap as hm
 from unfragile_ssg.captions.step import caption_entries
 
 THEME = Path(__file__).resolve().parents[2] / "src" / "unfragile_ssg" / "theme"
@@ -46,14 +47,25 @@ def test_captioned_samples(make_site):
     assert [p["alt"] for p in photos] == [s.caption for s in samples]  # the caption is the alt text
     assert all(p["src"].startswith("/sub/captions/images/") for p in photos)
     words = [a for t, a in tags if t == "span" and a.get("class") == "sample-word"]
-    assert [w["data-heatmap"] for w in words] == ["/sub/" + w.heatmap for s in samples for w in s.words if w.heatmap]
+    assert [w["data-map"] for w in words] == [str(w.map) for s in samples for w in s.words if w.map]
     prompts = [a for t, a in tags if t == "span" and a.get("class") == "sample-prompt"]
     assert len(prompts) == 3 * len(samples)
-    grid = [a["src"] for t, a in tags if t == "img" and a.get("loading") == "lazy" and "sample-photo" != a.get("class")]
-    assert len(grid) == sum(1 + len([w for w in s.words if w.heatmap]) for s in samples)
+    figures = [a for t, a in tags if t == "div" and a.get("class") == "sample"]
+    assert [f["data-maps"] for f in figures] == ["/sub/" + s.heatmaps.maps for s in samples]
+    assert [f["data-count"] for f in figures] == [str(s.heatmaps.count) for s in samples]
+    assert all(f["data-grid"] == "4x4" and f["data-colormap"] == "viridis" for f in figures)
+    [section] = [a for t, a in tags if t == "section"]
+    assert section["data-colormap-viridis"] == hm.COLORMAPS["viridis"].tobytes().hex()  # the table, from Python
+    # Without the script: one composite image per caption, labelled in its order.
+    sheets = [a for t, a in tags if t == "img" and a.get("loading") == "lazy" and "sample-photo" != a.get("class")]
+    assert [a["src"] for a in sheets] == ["/sub/" + s.heatmaps.sheet for s in samples]
+    labels = re.findall(r'<ol class="sample-sheet-labels sample-sheet-c(\d)"[^>]*>(.*?)</ol>', html, re.S)
+    for s, (columns, items) in zip(samples, labels):
+        assert int(columns) == s.heatmaps.columns
+        assert [unescape(t) for t in re.findall(r"<li[^>]*>(.*?)</li>", items)] == ["whole caption"] + [w.text for w in s.words if w.map]
+    assert len(labels) == len(samples)
     for s in samples:
-        assert str(escape(s.decoding)) in html and s.method in html
-    assert html.count("whole caption") == len(samples)
+        assert str(escape(s.decoding)) in html and str(escape(s.method)) in html
     assert '<script src="/sub/assets/heatmap.js" defer></script>' in html
     caption = re.search(r'<p class="sample-caption"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert unescape(re.sub(r"<[^>]+>", "", caption)) == "Caption: " + samples[0].caption  # one sentence

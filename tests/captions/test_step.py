@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from unfragile_ssg.captions import heatmap as hm
 from unfragile_ssg.captions.command import run_captions_command
 from unfragile_ssg.captions.step import caption_entries, prune_store
 from unfragile_ssg.captions.testing import load_site
@@ -29,20 +30,25 @@ def test_end_to_end(make_site, store_files):
     assert [v.credit for v in views] == ["Photo wide.jpg", "Photo tall.png", "Photo cat.jpg"]
     for view in views:
         assert view.captioned and view.caption and view.alt == view.caption
-        assert view.words and all(w.heatmap for w in view.words)
+        assert [w.map for w in view.words] == list(range(1, len(view.words) + 1))  # grid 0: the whole caption
         assert view.caption.replace(" ", "") == "".join(w.text for w in view.words).replace(" ", "")
-        assert view.heatmap and view.image and view.image.startswith("captions/images/")
+        assert view.image and view.image.startswith("captions/images/")
         assert "local folder" in view.model and view.decoding.startswith("greedy decoding")
         assert "gradient-weighted" in view.method
         shown = Image.open(report.files[view.image])
         assert shown.size == (view.width, view.height)
-        for word in view.words:
-            assert word.heatmap.startswith(f"captions/{view.key}/w")
-            overlay = Image.open(report.files[word.heatmap])
-            assert overlay.format == "WEBP" and overlay.size == shown.size
+        h = view.heatmaps
+        assert h.maps == f"captions/{view.key}/maps.bin" and h.sheet == f"captions/{view.key}/sheet.webp"
+        assert h.grid == (4, 4) and h.count == len(view.words) + 1  # the tiny model: 64 px in 16 px patches
+        maps = hm.decode_maps(report.files[h.maps].read_bytes(), h.grid)
+        assert maps.shape == (h.count, 4, 4) and all(m.max() == 255 and m.min() == 0 for m in maps)
+        sheet = Image.open(report.files[h.sheet])
+        tile, columns, rows = hm.sheet_layout(h.count, shown.size)
+        assert sheet.format == "WEBP" and sheet.size == (h.sheet_width, h.sheet_height) == (tile[0] * columns, tile[1] * rows)
+        assert columns == h.columns and rows == h.rows
     wide, tall = views[0], views[1]
     assert wide.width == 160 and wide.height == 80 and tall.width == 80 and tall.height == 160
-    assert set(report.files) == {v.image for v in views} | {v.heatmap for v in views} | {w.heatmap for v in views for w in v.words}
+    assert set(report.files) == {v.image for v in views} | {f for v in views for f in (v.heatmaps.maps, v.heatmaps.sheet)}
     assert all(path.is_file() for path in report.files.values())
     assert "models.json" in store_files(project)
 
@@ -55,8 +61,10 @@ def test_end_to_end(make_site, store_files):
         {"decoding": "sample", "top_p": 0.8, "seed": 7},
         {"decoding": "greedy", "heatmap": "attention"},
         {"decoding": "beam", "num_beams": 2, "heatmap": "attention", "batch_size": 1},
+        {"decoding": "greedy", "heatmap": "gradcam"},
+        {"decoding": "beam", "num_beams": 2, "heatmap": "relevance"},
     ],
-    ids=["greedy", "beam", "sample", "greedy-attention", "beam-attention-batch1"],
+    ids=["greedy", "beam", "sample", "greedy-attention", "beam-attention-batch1", "greedy-gradcam", "beam-relevance"],
 )
 def test_every_decoding_mode(make_site, settings, photos):
     project, entries = make_site(images={"cat.jpg": photos["cat.jpg"], "wide.jpg": photos["wide.jpg"]}, min_new_tokens=3, **settings)
@@ -64,7 +72,8 @@ def test_every_decoding_mode(make_site, settings, photos):
     assert report.computed == 2 and not report.warnings
     for view in report.samples["tiny-captioner"]:
         assert view.caption and len(view.words) >= 1
-        assert all(Image.open(report.files[w.heatmap]).size == (view.width, view.height) for w in view.words)
+        maps = hm.decode_maps(report.files[view.heatmaps.maps].read_bytes(), view.heatmaps.grid)
+        assert len(maps) == len(view.words) + 1 == view.heatmaps.count
     summary = report.samples["tiny-captioner"][0].decoding
     assert {"greedy": "greedy decoding", "beam": "beam search with", "sample": "nucleus sampling (top-p 0.8, seed 7)"}[settings["decoding"]] in summary
 
@@ -73,8 +82,8 @@ def test_prompt_words_are_shown_without_heatmaps(make_site, photos):
     project, entries = make_site(images={"cat.jpg": photos["cat.jpg"]}, prompt="a picture of", min_new_tokens=2)
     view = caption_entries(project, entries).samples["tiny-captioner"][0]
     assert view.caption.startswith("a picture of ")
-    assert [(w.text, w.prompt, w.heatmap) for w in view.words[:3]] == [("a", True, None), ("picture", True, None), ("of", True, None)]
-    assert all(w.heatmap for w in view.words[3:]) and len(view.words) > 3
+    assert [(w.text, w.prompt, w.map) for w in view.words[:3]] == [("a", True, None), ("picture", True, None), ("of", True, None)]
+    assert [w.map for w in view.words[3:]] == list(range(1, len(view.words) - 2)) and len(view.words) > 3
 
 
 def test_store_hits_and_misses(make_site, photos):
@@ -139,8 +148,9 @@ def flip_byte(path: Path, at: float = 0.5) -> None:
     path.write_bytes(bytes(data))
 
 
-DAMAGES = ["truncate-overlay", "delete-overlay", "garbage-json", "truncate-json", "truncate-photo",
-           "flip-overlay", "flip-caption", "flip-photo", "delete-photo-record", "misshapen-json"]
+DAMAGES = ["truncate-maps", "delete-sheet", "garbage-json", "truncate-json", "truncate-photo",
+           "flip-maps", "flip-caption", "flip-photo", "delete-photo-record", "misshapen-json",
+           "maps-of-another-shape", "word-map-out-of-range", "grid-too-large", "format-1"]
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
@@ -150,29 +160,33 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     before = store_files(project)
     root = project.caption_store
     key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
-    if damage == "truncate-overlay":
-        path = key / "w00.webp"
+    if damage == "truncate-maps":
+        path = key / "maps.bin"
         path.write_bytes(path.read_bytes()[:40])
-    elif damage == "delete-overlay":
-        (key / "all.webp").unlink()
+    elif damage == "delete-sheet":
+        (key / "sheet.webp").unlink()
     elif damage == "garbage-json":
         (key / "result.json").write_bytes(b"\x00\xffnot json")
     elif damage == "truncate-json":
         path = key / "result.json"
         path.write_bytes(path.read_bytes()[:50])
-    elif damage == "flip-overlay":
-        flip_byte(key / "w00.webp")  # still a decodable image, maybe: never shown as it is
+    elif damage == "flip-maps":
+        flip_byte(key / "maps.bin")  # still grids of the right shape: never shown as they are
     elif damage == "flip-caption":
         path = key / "result.json"
         text = path.read_text("utf-8")
         caption = json.loads(text)["caption"]
         path.write_text(text.replace(f'"caption": {json.dumps(caption)}', f'"caption": {json.dumps("X" + caption[1:])}'), "utf-8")
     elif damage == "misshapen-json":  # right checksums, a file it does not list, outside its folder
-        path = key / "result.json"
-        record = json.loads(path.read_text("utf-8"))
-        record["words"][0]["file"] = "../images/" + next((root / "images").glob("*.webp")).name
-        record.pop("checksum")
-        path.write_text(json.dumps(record), "utf-8")
+        rewrite(key, lambda r: r["sheet"].update(file="../images/" + next((root / "images").glob("*.webp")).name))
+    elif damage == "maps-of-another-shape":  # the file, its hash and the record agree; the grid does not
+        rewrite(key, lambda r: r["heatmap"].update(grid=[3, 4]))
+    elif damage == "word-map-out-of-range":
+        rewrite(key, lambda r: r["words"][0].update(map=r["maps"]["count"]))
+    elif damage == "grid-too-large":
+        rewrite(key, lambda r: r["heatmap"].update(grid=[65, 65]))
+    elif damage == "format-1":  # what the store held before heatmaps were data: recomputed
+        rewrite(key, lambda r: r.update(format=1))
     elif damage == "delete-photo-record":
         next((root / "images").glob("*.json")).unlink()
     else:
@@ -186,6 +200,19 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     assert store_files(project) == before  # repaired to the same bytes
 
 
+def rewrite(key: Path, change) -> None:
+    """Change a stored record and restore its checksum and its files' hashes, as a pull request
+    that knows the format could."""
+    from unfragile_ssg.captions.store import canonical_json, record_checksum, sha256
+
+    path = key / "result.json"
+    record = json.loads(path.read_text("utf-8"))
+    change(record)
+    record["files"] = {name: sha256((key / name).read_bytes()) for name in record["files"] if (key / name).is_file()}
+    record["checksum"] = record_checksum(record)
+    path.write_text(canonical_json(record), "utf-8")
+
+
 def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files, monkeypatch):
     from unfragile_ssg.captions import model
 
@@ -193,7 +220,7 @@ def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files
     first = caption_entries(project, entries)
     root = project.caption_store
     key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
-    flip_byte(key / "w00.webp")
+    flip_byte(key / "maps.bin")
 
     def unavailable(*args, **kwargs):
         raise model.ModelUnavailable("the model is gone")
@@ -203,7 +230,7 @@ def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files
     [warning] = report.warnings
     assert warning.severity == "warning" and "the model is gone" in warning.message
     damaged = [v for v in report.samples["tiny-captioner"] if v.key == key.name]
-    assert damaged and all(not v.captioned and v.heatmap is None and v.words == () for v in damaged)
+    assert damaged and all(not v.captioned and v.heatmaps is None and v.words == () for v in damaged)
     assert not any(f"/{key.name}/" in path for path in report.files)  # none of its files is published
     assert len(report.files) < len(first.files)
 
@@ -215,7 +242,7 @@ def test_temporary_files_of_killed_writes_are_removed(make_site, store_files):
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True).stdout)
     root = project.caption_store
     (root / f".tmp-{dead}-abc").mkdir()
-    (root / f".tmp-{dead}-abc" / "w00.webp").write_bytes(b"half")
+    (root / f".tmp-{dead}-abc" / "maps.bin").write_bytes(b"half")
     (root / "images" / f".tmp-{dead}-def").write_bytes(b"half")
     (root / "notes.txt").write_text("someone else's\n", "utf-8")
     caption_entries(project, entries)

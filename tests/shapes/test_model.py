@@ -38,12 +38,16 @@ def test_config_is_the_documented_architecture():
 
 
 def test_training_record_names_the_committed_weights():
+    from shapes import train
+
     text = (MODEL / "TRAINING.md").read_text()
-    record = json.loads(re.search(r"```json\n(.*?)\n```", text, re.S).group(1))
+    first, second = train.stage_records(MODEL)
     digest = hashlib.sha256((MODEL / "model.safetensors").read_bytes()).hexdigest()
-    assert record["weights_sha256"] == digest
-    assert record["steps"] == 3200 and record["batch"] == 32 and record["seed"] == 0
-    assert "python -m shapes.train --out shapes/model" in text
+    assert second["weights_sha256"] == digest and second["stage"] == 2
+    assert second["started_from_weights_sha256"] == first["weights_sha256"]  # stage 2 went on from stage 1
+    assert (first["steps"], first["batch"], first["seed"]) == (train.STEPS, train.BATCH, train.SEED)
+    assert (second["steps"], second["seed"], second["lr"]) == (train.MORE_STEPS, train.MORE_SEED, train.MORE_LR)
+    assert "python -m shapes.train --from build/shapes-first --out shapes/model" in text
 
 
 def test_pixels_match_the_saved_processor():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from shapes import scenes as sc
@@ -92,4 +93,25 @@ def test_committed_sample_scenes_are_the_generated_ones():
 def test_held_out_seeds_differ_from_training():
     from shapes import evaluate, train
 
-    assert len({train.SEED, evaluate.HELD_OUT_SEED, sc.SAMPLE_SEED}) == 3
+    assert len({train.SEED, train.MORE_SEED, evaluate.HELD_OUT_SEED, sc.SAMPLE_SEED}) == 4
+
+
+def test_varied_scenes_hold_three_objects_and_objects_against_the_borders():
+    scenes = sc.varied_scenes(9, 200)
+    assert {len(s.things) for s in scenes} == {1, 2, 3}
+    edges = [s for s in scenes if s.layout == "edges"]
+    assert 25 <= len(edges) <= 75
+    for scene in edges:
+        for t in scene.things:
+            x0, y0, x1, y1 = t.box
+            assert x0 == 0 or y0 == 0 or x1 == sc.SIZE or y1 == sc.SIZE
+    for scene in scenes:
+        things = scene.things
+        assert [t.centre_x for t in things] == sorted(t.centre_x for t in things)
+        for i, a in enumerate(things):
+            for b in things[i + 1 :]:
+                assert not sc._overlap(a.box, b.box, sc.GAP) and b.centre_x - a.centre_x >= sc.MIN_DX
+                assert (a.colour, a.shape) != (b.colour, b.shape)
+        assert scene.caption == " and ".join(f"a {t.colour} {t.shape}" for t in things)
+    with pytest.raises(ValueError, match="unknown layout"):
+        sc.make_scene(np.random.default_rng(0), layout="corners")

@@ -235,45 +235,19 @@ class Captioner:
         """One teacher-forced pass through the text decoder over the finished sequences.
 
         Returns ``(N, S-1, rows, cols)``: row ``j`` explains token ``j+1``. The vision CLS
-        column is dropped; the grid comes from the model's config.
-
-        ``gradcam``: relu(grad * attention) of the last decoder layer's cross-attention, mean
-        over heads, the target being each token's log-probability. Nothing mixes positions
-        after the last layer, so attention row ``j`` there reaches only token ``j+1``'s
-        log-probability: one backward pass of their sum gives every token's exact gradient.
-        ``attention``: raw cross-attention, mean over heads and all layers.
+        column is dropped; the grid comes from the model's config. ``method`` is one of
+        ``explain.METHODS`` (see ``captions/explain.py``).
         """
         import torch
+
+        from .explain import explain
 
         n, s = sequences.shape
         mask = torch.zeros((n, s), dtype=torch.long, device=sequences.device)
         for i, length in enumerate(lengths):
             mask[i, : min(s, length + 1)] = 1  # tokens and the end token
         image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=sequences.device)
-        decoder = self.model.text_decoder
-        if method == "attention":
-            with torch.no_grad():
-                out = decoder(
-                    input_ids=sequences, attention_mask=mask, encoder_hidden_states=image_embeds,
-                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
-                )
-            cross = torch.stack(tuple(out.cross_attentions))  # (layers, N, heads, S, 1+P)
-            maps = cross.float().mean(dim=(0, 2))
-        elif method == "gradcam":
-            with torch.enable_grad():
-                words = decoder.bert.embeddings.word_embeddings(sequences).detach().requires_grad_(True)
-                out = decoder(
-                    inputs_embeds=words.clone(), attention_mask=mask, encoder_hidden_states=image_embeds,
-                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
-                )
-                last = out.cross_attentions[-1]
-                last.retain_grad()
-                logp = out.logits[:, :-1].float().log_softmax(-1)
-                picked = logp.gather(-1, sequences[:, 1:, None]).squeeze(-1)
-                (picked * mask[:, 1:]).sum().backward()
-                maps = (last.grad * last).clamp(min=0).float().mean(dim=1).detach()
-        else:
-            raise ValueError(f"unknown heatmap method {method!r}")
+        maps = explain(method, self.model.text_decoder, sequences, mask, image_embeds, image_mask)
         rows, cols = self.grid
         maps = maps[:, :-1, :]  # row j explains token j+1; the last row explains nothing
         if maps.shape[-1] != 1 + rows * cols:

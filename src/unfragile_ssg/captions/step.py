@@ -33,9 +33,32 @@ NO_SPACE_AFTER = set("('")
 @dataclass(frozen=True)
 class WordView:
     text: str
-    heatmap: str | None  # output path of this word's overlay; None for prompt words
+    map: int | None  # this word's grid in the sample's maps file; None for prompt words
     prompt: bool = False
     space_before: bool = True
+
+
+@dataclass(frozen=True)
+class HeatmapsView:
+    """Where a sample's heatmaps are: the grids as data for the script, and the composite
+    image (grid i is tile i, whole caption first) for pages read without it."""
+
+    maps: str  # output path of maps.bin
+    grid: tuple[int, int]  # rows, columns of one grid
+    count: int  # grids in the file: the whole caption's, then one per word
+    sheet: str  # output path of sheet.webp
+    sheet_width: int
+    sheet_height: int
+    columns: int  # tiles per row of the sheet
+    colormap: str
+
+    @property
+    def rows(self) -> int:
+        return -(-self.count // self.columns)
+
+    @property
+    def colormap_hex(self) -> str:
+        return hm.colormap_hex(self.colormap)
 
 
 @dataclass(frozen=True)
@@ -49,7 +72,7 @@ class SampleView:
     height: int
     caption: str | None
     words: tuple[WordView, ...]
-    heatmap: str | None  # the whole caption's overlay
+    heatmaps: HeatmapsView | None
     credit: str
     license: str
     source: str | None
@@ -357,26 +380,29 @@ def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, captioner) -> None:
     special = set(getattr(captioner.tokenizer, "all_special_tokens", []))
     words = _words(raw, special)
     text, spaces = _join(words)
-    files: dict[str, bytes] = {}
     out_words = []
     generated = []
-    n = 0
     for word, space in zip(words, spaces):
-        item = {"text": word["text"], "prompt": word["prompt"], "space_before": space, "file": None}
+        item = {"text": word["text"], "prompt": word["prompt"], "space_before": space, "map": None}
         if not word["prompt"]:
-            name = f"w{n:02d}.webp"
-            n += 1
-            grid = hm.combine(raw.maps[i] for i in word["tokens"])
-            generated.append(grid)
-            files[name] = hm.encode_webp(hm.overlay(shown, grid, ctx.colormap))
-            item["file"] = name
+            generated.append(hm.combine(raw.maps[i] for i in word["tokens"]))
+            item["map"] = len(generated)  # grid 0 is the whole caption's
         out_words.append(item)
+    files: dict[str, bytes] = {}
+    maps = sheet = None
     if generated:
-        files["all.webp"] = hm.encode_webp(hm.overlay(shown, hm.combine(generated), ctx.colormap))
+        grids = [hm.quantize(g) for g in [hm.combine(generated), *generated]]
+        files["maps.bin"] = hm.encode_maps(grids)
+        composite = hm.sheet(shown, [hm.dequantize(g) for g in grids], ctx.colormap)
+        files["sheet.webp"] = hm.encode_webp(composite, quality=hm.SHEET_QUALITY)
+        maps = {"file": "maps.bin", "count": len(grids)}
+        _, columns, _ = hm.sheet_layout(len(grids), shown.size)
+        sheet = {"file": "sheet.webp", "columns": columns, "width": composite.size[0], "height": composite.size[1]}
     record = {
         "caption": text,
         "words": out_words,
-        "whole": "all.webp" if generated else None,
+        "maps": maps,
+        "sheet": sheet,
         "tokens": raw.tokens,
         "token_ids": raw.token_ids,
         "prompt_tokens": raw.prompt_tokens,
@@ -384,7 +410,8 @@ def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, captioner) -> None:
         "model": {"identity": ctx.ref.identity, "display": ctx.ref.display},
         "decoding": decoding_key(ctx.decoding),
         "decoding_summary": decoding_summary(ctx.decoding),
-        "heatmap": {"algorithm": ctx.algorithm, "description": ctx.method_text, "render": ctx.render, "grid": list(captioner.grid)},
+        "heatmap": {"algorithm": ctx.algorithm, "description": ctx.method_text, "render": ctx.render,
+                    "grid": list(captioner.grid), "colormap": ctx.colormap},
     }
     s.record = ctx.store.write(s.key, record, files)
 
@@ -405,21 +432,26 @@ def _view(ctx: _Context, s: _Sample, files: dict[str, Path]) -> SampleView:
     )
     record = s.record
     if record is None:
-        return SampleView(caption=None, words=(), heatmap=None, **common)
+        return SampleView(caption=None, words=(), heatmaps=None, **common)
 
-    def out(name: str | None) -> str | None:
-        if not name:
-            return None
+    def out(name: str) -> str:
         path = f"{OUTPUT_PREFIX}/{s.key}/{name}"
         files[path] = ctx.store.path(s.key, name)
         return path
 
     words = tuple(
-        WordView(w["text"], out(w.get("file")), bool(w.get("prompt")), bool(w.get("space_before", True)))
+        WordView(w["text"], w.get("map"), bool(w.get("prompt")), bool(w.get("space_before", True)))
         for w in record["words"]
     )
+    heatmaps = None
+    maps, sheet = record["maps"], record["sheet"]
+    if maps is not None and image is not None:
+        heatmaps = HeatmapsView(
+            maps=out(maps["file"]), grid=tuple(record["heatmap"]["grid"]), count=maps["count"], sheet=out(sheet["file"]),
+            sheet_width=sheet["width"], sheet_height=sheet["height"], columns=sheet["columns"], colormap=ctx.colormap,
+        )
     common["model"] = record.get("model", {}).get("display", ctx.ref.display)
-    return SampleView(caption=record["caption"], words=words, heatmap=out(record.get("whole")), **common)
+    return SampleView(caption=record["caption"], words=words, heatmaps=heatmaps, **common)
 
 
 def prune_store(project: Project, entries: Iterable, overrides: Mapping[str, Any] | None = None) -> int:

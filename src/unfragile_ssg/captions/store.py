@@ -4,8 +4,10 @@ A key is the sha256 of the image's bytes, the model's identity, the generation s
 heatmap algorithm's version and the rendering version. Layout (relative to the store)::
 
     <key>/result.json          caption, words, file list with each file's sha256, checksum
-    <key>/w00.webp ...         one heatmap overlay per caption word
-    <key>/all.webp             the whole caption's heatmap
+    <key>/maps.bin             the heatmaps as data: one byte per patch, the whole caption's grid
+                               first, then one per caption word (``heatmap.encode_maps``)
+    <key>/sheet.webp           every one of those heatmaps over a small copy of the photograph,
+                               in the same order: what a page shows without JavaScript
     images/<sha>.webp          the photograph as displayed (depends on its bytes only)
     images/<sha>.json          its sha256 and size
     models.json                last identity of each local model folder (for CI without it)
@@ -13,8 +15,13 @@ heatmap algorithm's version and the rendering version. Layout (relative to the s
 Files are written to a temporary folder and renamed into place, and every read checks the
 listed hashes, the record's own checksum and its shape, so a half-written, damaged or
 misshapen entry reads as a miss and is recomputed; it is never published as it is. A record
-names only files it lists (and so has checked), inside its own folder. The store is plain
-files, byte-stable, and can be committed beside the content.
+names only files it lists (and so has checked), inside its own folder; its grids have a bounded
+shape, and ``maps.bin`` holds exactly the grids the record counts. The store is plain files,
+byte-stable, and can be committed beside the content.
+
+Format 2 (heatmaps as data) replaced format 1 (one photo-sized WebP per word). The key holds
+the format, so a format-1 result is a miss: ``unfragile captions --prune`` (or, for the shapes
+captioner, ``python -m shapes.site``) makes the new results and removes the old ones.
 """
 
 from __future__ import annotations
@@ -33,10 +40,15 @@ from PIL import Image
 
 from ..cachefile import process_running
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 KEY = re.compile(r"^[0-9a-f]{32}$")
 IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(webp|json)$")
-FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.webp$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(webp|bin)$")
+MAX_RECORD_BYTES = 1 << 20
+MAX_FILE_BYTES = 8 << 20
+MAX_GRID_SIDE = 64  # patches per side (BLIP base: 24)
+MAX_MAPS = 1025  # the whole caption and up to 1024 words
+MAX_SHEET_SIDE = 4096
 TEMPORARY = re.compile(r"^\.tmp-(\d+)-")  # a write under way, by the process with this id
 
 
@@ -66,14 +78,21 @@ class CaptionStore:
         """The stored result for ``key``, or None when absent, truncated, damaged or misshapen."""
         folder = self.root / key
         try:
-            record = json.loads((folder / "result.json").read_text("utf-8"))
+            record = json.loads(_read_bounded(folder / "result.json", MAX_RECORD_BYTES).decode("utf-8"))
             if not _well_formed(record) or record["format"] != STORE_FORMAT or record["key"] != key:
                 return None
-            # records written before checksums were recorded have none: their files are checked
-            if "checksum" in record and record["checksum"] != record_checksum(record):
+            if record.get("checksum") != record_checksum(record):
                 return None
+            sizes = {}
             for name, digest in record["files"].items():
-                if sha256((folder / name).read_bytes()) != digest:
+                data = _read_bounded(folder / name, MAX_FILE_BYTES)
+                if sha256(data) != digest:
+                    return None
+                sizes[name] = len(data)
+            maps = record["maps"]
+            if maps is not None:
+                rows, cols = record["heatmap"]["grid"]
+                if sizes[maps["file"]] != maps["count"] * rows * cols:
                     return None
             return record
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -204,17 +223,46 @@ def _temporary_prefix() -> str:
     return f".tmp-{os.getpid()}-"
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is over {limit} bytes")
+    return data
+
+
+def _count(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def _well_formed(record: Any) -> bool:
-    """A record holds what the pages read of it, and names only files it lists."""
+    """A record holds what the pages read of it, names only files it lists, and its heatmaps
+    have a bounded shape: every word's map is a distinct grid of ``maps.bin``, after the whole
+    caption's (grid 0), and the composite image holds one tile per grid."""
     if not isinstance(record, dict) or not isinstance(record.get("caption"), str):
         return False
     files, words = record.get("files"), record.get("words")
     if not isinstance(files, dict) or not all(isinstance(n, str) and FILE_NAME.match(n) and isinstance(d, str) for n, d in files.items()):
         return False
-    if not isinstance(words, list) or not all(isinstance(w, dict) and isinstance(w.get("text"), str) for w in words):
+    if not isinstance(words, list) or len(words) >= MAX_MAPS or not all(isinstance(w, dict) and isinstance(w.get("text"), str) for w in words):
         return False
-    named = [w.get("file") for w in words] + [record.get("whole")]
-    if not all(name is None or (isinstance(name, str) and name in files) for name in named):
+    heatmap, maps, sheet = record.get("heatmap"), record.get("maps"), record.get("sheet")
+    grid = heatmap.get("grid") if isinstance(heatmap, dict) else None
+    if not (isinstance(grid, list) and len(grid) == 2 and all(_count(g, 1, MAX_GRID_SIDE) for g in grid)):
         return False
+    indices = [w.get("map") for w in words if w.get("map") is not None]
+    if maps is None:
+        if indices or sheet is not None:
+            return False
+    else:
+        if not (isinstance(maps, dict) and maps.get("file") in files and str(maps["file"]).endswith(".bin")
+                and _count(maps.get("count"), 1, MAX_MAPS)):
+            return False
+        if sorted(indices) != list(range(1, maps["count"])) or not all(_count(i, 1, MAX_MAPS) for i in indices):
+            return False
+        if not (isinstance(sheet, dict) and sheet.get("file") in files and str(sheet["file"]).endswith(".webp")
+                and _count(sheet.get("columns"), 1, maps["count"]) and _count(sheet.get("width"), 1, MAX_SHEET_SIDE)
+                and _count(sheet.get("height"), 1, MAX_SHEET_SIDE)):
+            return False
     model = record.get("model", {})
     return isinstance(model, dict) and isinstance(model.get("display", ""), str)

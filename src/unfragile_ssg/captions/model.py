@@ -27,6 +27,15 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$
 # Files whose bytes define a local model's behaviour (weights, config, tokenizer, processor).
 IDENTITY_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
 INSTALL_HINT = "install the optional extra: pip install 'unfragile-ssg[captions]'"
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def default_threads() -> int:
+    """The cores this process may run on (its CPU affinity), not every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 class ModelUnavailable(Exception):
@@ -145,12 +154,14 @@ class Decoding:
 class Captioner:
     """A loaded BLIP captioner: images in, tokens and per-token heatmaps out."""
 
-    def __init__(self, model, image_processor, tokenizer, device: str, ref: ModelRef):
+    def __init__(self, model, image_processor, tokenizer, device: str, ref: ModelRef, precision: str = "fp32"):
         self.model = model
         self.image_processor = image_processor
         self.tokenizer = tokenizer
         self.device = device
         self.ref = ref
+        self.precision = precision
+        self.dtype = next(model.vision_model.embeddings.parameters()).dtype
         vision = model.config.vision_config
         size = vision.image_size
         patch = vision.patch_size
@@ -181,14 +192,14 @@ class Captioner:
     def _caption(self, images: list, decoding: Decoding, method: str) -> list[RawCaption]:
         import torch
 
-        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
         n = pixels.shape[0]
         with torch.no_grad():
-            # One image at a time through the vision tower (and the explaining pass below):
-            # batched matmuls round differently, and a result must not depend on which other
-            # images shared its batch, or the committed store would churn. Generation, where
-            # batching pays, runs the whole batch.
-            image_embeds = torch.cat([self.model.vision_model(pixel_values=pixels[i : i + 1])[0] for i in range(n)])
+            # The whole batch through the vision tower at once: each image's rows go through
+            # the same kernels whatever the batch, so its embeddings are bit-identical to its
+            # own run (tests/captions/test_speed.py checks it), and the committed store does not
+            # depend on which images shared a batch.
+            image_embeds = self.model.vision_model(pixel_values=pixels)[0]
         prompt_ids = self._prompt_ids(decoding.prompt)
         input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
         image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
@@ -241,9 +252,15 @@ class Captioner:
         over heads, the target being each token's log-probability. Nothing mixes positions
         after the last layer, so attention row ``j`` there reaches only token ``j+1``'s
         log-probability: one backward pass of their sum gives every token's exact gradient.
+        The gradient is taken with respect to that layer's attention alone
+        (``torch.autograd.grad``), so the backward pass never runs through the layers below.
         ``attention``: raw cross-attention, mean over heads and all layers.
+
+        Every other attention in the pass runs fused (``captions.attention``).
         """
         import torch
+
+        from . import attention
 
         n, s = sequences.shape
         mask = torch.zeros((n, s), dtype=torch.long, device=sequences.device)
@@ -251,27 +268,22 @@ class Captioner:
             mask[i, : min(s, length + 1)] = 1  # tokens and the end token
         image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=sequences.device)
         decoder = self.model.text_decoder
+        cross = attention.cross_attention_modules(decoder)
+        inputs = dict(input_ids=sequences, attention_mask=mask, encoder_hidden_states=image_embeds,
+                      encoder_attention_mask=image_mask, use_cache=False, return_dict=True)
         if method == "attention":
-            with torch.no_grad():
-                out = decoder(
-                    input_ids=sequences, attention_mask=mask, encoder_hidden_states=image_embeds,
-                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
-                )
-            cross = torch.stack(tuple(out.cross_attentions))  # (layers, N, heads, S, 1+P)
-            maps = cross.float().mean(dim=(0, 2))
+            with torch.no_grad(), attention.reading(cross) as read:
+                decoder(**inputs)
+                maps = torch.stack([module.probabilities for module in read]).float().mean(dim=(0, 2))
         elif method == "gradcam":
-            with torch.enable_grad():
-                words = decoder.bert.embeddings.word_embeddings(sequences).detach().requires_grad_(True)
-                out = decoder(
-                    inputs_embeds=words.clone(), attention_mask=mask, encoder_hidden_states=image_embeds,
-                    encoder_attention_mask=image_mask, output_attentions=True, use_cache=False, return_dict=True,
-                )
-                last = out.cross_attentions[-1]
-                last.retain_grad()
+            # Only the explained layer's probabilities require a gradient: the layers below run
+            # without a graph, and the backward pass stops at that layer.
+            with torch.enable_grad(), attention.reading(cross[-1:], gradient=True) as (last,):
+                out = decoder(**inputs)
                 logp = out.logits[:, :-1].float().log_softmax(-1)
                 picked = logp.gather(-1, sequences[:, 1:, None]).squeeze(-1)
-                (picked * mask[:, 1:]).sum().backward()
-                maps = (last.grad * last).clamp(min=0).float().mean(dim=1).detach()
+                (grad,) = torch.autograd.grad((picked * mask[:, 1:]).sum(), last.probabilities)
+                maps = (grad * last.probabilities).clamp(min=0).float().mean(dim=1).detach()
         else:
             raise ValueError(f"unknown heatmap method {method!r}")
         rows, cols = self.grid
@@ -308,8 +320,16 @@ class Captioner:
         return GenerationConfig(do_sample=True, num_beams=1, top_p=decoding.top_p, top_k=0, **common)
 
 
-def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
-    """Load the model, its image processor and tokenizer; raise ModelUnavailable with the fix."""
+def load_captioner(ref: ModelRef, device: str = "auto", *, precision: str = "fp32", threads: int | None = None) -> Captioner:
+    """Load the model, its image processor and tokenizer; raise ModelUnavailable with the fix.
+
+    ``threads`` (default: the cores this process may use) is applied to torch before any
+    work. ``precision``: fp32 as published; bf16 (every weight and activation); int8 (dynamic
+    quantization of the linear layers, CPU only; the last decoder layer and the word
+    predictor stay fp32, because the heatmap's gradient runs through them).
+    """
+    if precision not in PRECISIONS:
+        raise ModelUnavailable(f"captions.precision is {precision!r}: use one of {', '.join(PRECISIONS)}")
     if ref.kind == "missing":
         raise ModelUnavailable(
             f"the captioning model folder '{ref.spec}' does not exist (looked for {ref.location}): "
@@ -325,10 +345,14 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         raise ModelUnavailable(f"torch and transformers are needed to caption new images ({error}): {INSTALL_HINT}") from None
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(threads or default_threads())
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     elif device == "cuda" and not torch.cuda.is_available():
         raise ModelUnavailable("captions.device is 'cuda' but torch sees no CUDA device: set device to 'auto' or 'cpu'")
+    if precision == "int8" and device != "cpu":
+        raise ModelUnavailable(f"captions.precision int8 runs on the CPU only, and captions.device gives {device}: "
+                               "set precision to fp32 or bf16, or device to cpu")
 
     def attempt(local_only: bool):
         kwargs: dict[str, Any] = {}
@@ -358,7 +382,30 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         raise ModelUnavailable(f"could not load the captioning model '{ref.spec}': {reason}. Fix: {fix}") from None
     model.requires_grad_(False)
     model.eval().to(device)
-    return Captioner(model, processor, tokenizer, device, ref)
+    from . import attention
+
+    attention.use_fused_attention(model)
+    if precision == "bf16":
+        model.to(torch.bfloat16)
+    elif precision == "int8":
+        _quantize_linear_layers(model)
+    return Captioner(model, processor, tokenizer, device, ref, precision)
+
+
+def _quantize_linear_layers(model) -> None:
+    """int8 dynamic quantization (torch.ao) of every nn.Linear the heatmap's gradient does not
+    cross: the vision tower and all decoder layers but the last (a quantized layer passes no
+    gradient back)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notices, once per layer
+        parts = [model.vision_model, *model.text_decoder.bert.encoder.layer[:-1]]
+        for part in parts:
+            quantize_dynamic(part, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def _hub_fix(ref: ModelRef) -> str:

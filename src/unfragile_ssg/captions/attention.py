@@ -11,6 +11,12 @@ For ``gradcam`` the probabilities are made the only tensor that requires a gradi
 explained layer: everything before it runs without building a graph, and the backward pass
 stops there instead of going on through every layer below to the word embeddings.
 
+Image keys and values: every decoder layer's cross-attention projects the same image
+embeddings to keys and values, a sixth of the vision tower's work again. ``image_keys_values``
+computes them once per image; ``SharedImageCache`` hands them to generation (all beams of an
+image share one copy's rows, never reordered: they are the same for every beam) and to the
+explaining pass, which would otherwise compute them a second time.
+
 Imports torch and transformers: call only from ``captions.model``.
 """
 
@@ -22,7 +28,7 @@ from typing import Iterator, Sequence
 
 import torch
 from torch.nn import functional
-from transformers.cache_utils import EncoderDecoderCache
+from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.models.blip.modeling_blip import BlipAttention
 from transformers.models.blip.modeling_blip_text import BlipTextSelfAttention
 
@@ -118,3 +124,36 @@ def reading(modules: Sequence[FusedTextAttention], *, gradient: bool = False) ->
     finally:
         for module in modules:
             module.read, module.read_gradient, module.probabilities = False, False, None
+
+
+class SharedImageCache(EncoderDecoderCache):
+    """A decoder cache whose cross-attention keys and values are filled in advance.
+
+    Beam search reorders the cache after every step; the image's keys and values are the
+    same for every beam of an image, so only the self-attention part is reordered.
+    """
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        self.self_attention_cache.reorder_cache(beam_idx)
+
+
+def image_keys_values(decoder, image_embeds: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each decoder layer's cross-attention keys and values of ``image_embeds``, as its own
+    projection computes them: ``(N, heads, positions, head size)`` each."""
+    out = []
+    for module in cross_attention_modules(decoder):
+        shape = (*image_embeds.shape[:-1], -1, module.attention_head_size)
+        out.append((module.key(image_embeds).view(shape).transpose(1, 2), module.value(image_embeds).view(shape).transpose(1, 2)))
+    return out
+
+
+def shared_image_cache(decoder, keys_values: list[tuple[torch.Tensor, torch.Tensor]], rows: slice, repeat: int = 1) -> SharedImageCache:
+    """A cache holding the image keys and values of ``rows``, each repeated ``repeat`` times
+    (once per beam) in the order generation expands its batch."""
+    cross = DynamicCache(config=decoder.config)
+    for layer, (key, value) in enumerate(keys_values):
+        key, value = key[rows], value[rows]
+        if repeat > 1:
+            key, value = key.repeat_interleave(repeat, dim=0), value.repeat_interleave(repeat, dim=0)
+        cross.update(key, value, layer)
+    return SharedImageCache(DynamicCache(config=decoder.config), cross)

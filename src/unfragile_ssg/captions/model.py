@@ -190,34 +190,12 @@ class Captioner:
         return self._caption(list(images), decoding, method)
 
     def _caption(self, images: list, decoding: Decoding, method: str) -> list[RawCaption]:
-        import torch
+        from . import attention
 
-        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
-        n = pixels.shape[0]
-        with torch.no_grad():
-            # The whole batch through the vision tower at once: each image's rows go through
-            # the same kernels whatever the batch, so its embeddings are bit-identical to its
-            # own run (tests/captions/test_speed.py checks it), and the committed store does not
-            # depend on which images shared a batch.
-            image_embeds = self.model.vision_model(pixel_values=pixels)[0]
+        image_embeds = self.embed(images)
+        keys_values = attention.image_keys_values(self.model.text_decoder, image_embeds)
         prompt_ids = self._prompt_ids(decoding.prompt)
-        input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
-        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
-        config = self._generation_config(decoding)
-        if decoding.method == "sample":
-            torch.manual_seed(decoding.seed)
-            if self.device.startswith("cuda"):
-                torch.cuda.manual_seed_all(decoding.seed)
-        with torch.no_grad():
-            sequences = self.model.text_decoder.generate(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                encoder_hidden_states=image_embeds,
-                encoder_attention_mask=image_mask,
-                generation_config=config,
-            )
-        if not torch.is_tensor(sequences):
-            sequences = sequences.sequences
+        sequences = self.generate(image_embeds, keys_values, prompt_ids, decoding)
         start = len(prompt_ids)
         lengths = []
         for row in sequences.tolist():
@@ -231,7 +209,7 @@ class Captioner:
         for i, row in enumerate(sequences.tolist()):
             ids = row[1 : lengths[i]]
             own = sequences[i : i + 1, : min(len(row), lengths[i] + 1)]  # its tokens and end token
-            maps = self.explain(own, image_embeds[i : i + 1], [lengths[i]], method)[0]
+            maps = self.explain(own, image_embeds[i : i + 1], [lengths[i]], method, keys_values=keys_values, row=i)[0]
             results.append(
                 RawCaption(
                     tokens=self.tokenizer.convert_ids_to_tokens(ids),
@@ -242,7 +220,48 @@ class Captioner:
             )
         return results
 
-    def explain(self, sequences, image_embeds, lengths: list[int], method: str) -> np.ndarray:
+    def embed(self, images: list):
+        """The vision tower's output for a batch of PIL images: ``(N, 1 + rows*cols, width)``."""
+        import torch
+
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
+        with torch.no_grad():
+            # The whole batch through the vision tower at once: each image's rows go through
+            # the same kernels whatever the batch, so its embeddings are bit-identical to its
+            # own run (tests/captions/test_speed.py checks it), and the committed store does not
+            # depend on which images shared a batch.
+            return self.model.vision_model(pixel_values=pixels)[0]
+
+    def generate(self, image_embeds, keys_values, prompt_ids: list[int], decoding: Decoding):
+        """Token ids ``(N, S)`` for the batch: the prompt, then what the decoding chose."""
+        import torch
+
+        from . import attention
+
+        n = image_embeds.shape[0]
+        input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
+        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
+        config = self._generation_config(decoding)
+        if decoding.method == "sample":
+            torch.manual_seed(decoding.seed)
+            if self.device.startswith("cuda"):
+                torch.cuda.manual_seed_all(decoding.seed)
+        decoder = self.model.text_decoder
+        cache = attention.shared_image_cache(decoder, keys_values, slice(None), repeat=config.num_beams)
+        with torch.no_grad():
+            sequences = decoder.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                encoder_hidden_states=image_embeds,
+                encoder_attention_mask=image_mask,
+                generation_config=config,
+                cache=cache,
+            )
+        if not torch.is_tensor(sequences):
+            sequences = sequences.sequences
+        return sequences
+
+    def explain(self, sequences, image_embeds, lengths: list[int], method: str, *, keys_values=None, row: int = 0) -> np.ndarray:
         """One teacher-forced pass through the text decoder over the finished sequences.
 
         Returns ``(N, S-1, rows, cols)``: row ``j`` explains token ``j+1``. The vision CLS
@@ -256,7 +275,9 @@ class Captioner:
         (``torch.autograd.grad``), so the backward pass never runs through the layers below.
         ``attention``: raw cross-attention, mean over heads and all layers.
 
-        Every other attention in the pass runs fused (``captions.attention``).
+        Every other attention in the pass runs fused (``captions.attention``). ``keys_values``
+        (from ``attention.image_keys_values``, row ``row`` onwards) saves computing the image's
+        cross-attention keys and values again.
         """
         import torch
 
@@ -271,6 +292,8 @@ class Captioner:
         cross = attention.cross_attention_modules(decoder)
         inputs = dict(input_ids=sequences, attention_mask=mask, encoder_hidden_states=image_embeds,
                       encoder_attention_mask=image_mask, use_cache=False, return_dict=True)
+        if keys_values is not None:
+            inputs.update(use_cache=True, cache=attention.shared_image_cache(decoder, keys_values, slice(row, row + n)))
         if method == "attention":
             with torch.no_grad(), attention.reading(cross) as read:
                 decoder(**inputs)

@@ -169,7 +169,7 @@ def main() -> None:
     configs = [("greedy", greedy, plain_greedy), (f"beam {args.beams}", beam, plain_beam)]
     batches = sorted({1, args.batch})
     runs: dict[tuple[str, int, str], list[dict]] = {}
-    for _ in range(args.rounds):  # interleaved: each round runs every configuration, ours then the pipeline's
+    for round_ in range(args.rounds):  # interleaved: each round runs every configuration, ours then the pipeline's
         for label, decoding, kwargs in configs:
             for batch in batches:
                 for who, run in (("ours", lambda: ours(decoding, batch)), ("pipeline", lambda: plain(kwargs, batch))):
@@ -180,6 +180,8 @@ def main() -> None:
                         run()
                     runs.setdefault((label, batch, who), []).append(
                         {"s": time.perf_counter() - t0, "peak": m["peak_mb"], **({k: spent[k] for k in STAGES} if who == "ours" else {})})
+                    print(f"  round {round_ + 1}: {who}, {label}, batch {batch}: {runs[(label, batch, who)][-1]['s']:.1f} s "
+                          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
     ratios = []
     for label, *_ in configs:
         for batch in batches:

@@ -177,3 +177,20 @@ def test_precision_is_part_of_the_store_key(make_site):
     low_views = low.samples["tiny-captioner"]
     assert full_keys.isdisjoint(v.key for v in low_views)
     assert all(v.captioned and v.model.endswith(", bf16") for v in low_views)
+
+
+@pytest.mark.slow
+def test_blip_base_vision_tower_gives_the_same_bits_whatever_the_batch():
+    """At the real shapes (577 positions, width 768), where matmul blocking could differ by batch."""
+    from transformers import BlipVisionModel
+
+    from unfragile_ssg.captions.testing import blip_base_config
+
+    torch.manual_seed(0)
+    vision = BlipVisionModel(blip_base_config().vision_config).eval().requires_grad_(False)
+    attention.use_fused_attention(vision)
+    pixels = torch.randn(3, 3, 384, 384)
+    with torch.no_grad():
+        together = vision(pixel_values=pixels)[0]
+        for i in range(3):
+            assert torch.equal(together[i], vision(pixel_values=pixels[i : i + 1])[0][0])

@@ -2,13 +2,18 @@
 
 Random weights cost exactly what the real ones do (same shapes, same operations); every
 caption is forced to the same length (min = max new tokens) so that runs compare fairly.
-Measures images/s one by one versus batched, greedy versus beam search, with heatmaps (and
-the heatmap pass alone), peak memory, the whole step with a cold store, a fully cached
-rebuild (in a fresh process: it must not import torch), and the plain transformers pipeline
-on the same images.
+
+Ours (captions with gradient-weighted heatmaps) against the plain transformers pipeline
+(captions only) on the same images, in one process with the same thread count, the two
+interleaved round after round so that a burst of load on a shared machine hits both:
+greedy and beam search, one by one and in batches. Prints ours/pipeline ratios of images per
+second, our per-stage split (vision tower, generation, heatmap gradient pass, heatmap encoding
+in the whole step), caption agreement of bf16 and int8 with fp32, the whole step with a cold
+store, and a fully cached rebuild (in a fresh process: it must not import torch).
 
     .venv/bin/python bench/captions_bench.py            # 10-20 minutes on 2 busy CPU cores
     .venv/bin/python bench/captions_bench.py --tokens 10 --images 2   # quicker
+    .venv/bin/python bench/captions_bench.py --tiny --rounds 1        # checks the script only
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 SAMPLES = ROOT / "content" / "media" / "samples"
+STAGES = ("embed", "generate", "explain")
 
 
 def rss_mb() -> float:
@@ -70,40 +76,21 @@ def sample_images(count: int):
     return names, [Image.open(SAMPLES / name).convert("RGB") for name in names]
 
 
-def pipeline_child(args) -> None:
-    """Runs in a separate process: transformers.pipeline only, results as JSON on stdout."""
-    import torch  # noqa: F401
-    from transformers import pipeline
-    from transformers.utils import logging
+def time_stages(captioner) -> dict[str, float]:
+    """Wraps the captioner's stages so that each adds its seconds to the returned dict."""
+    spent = dict.fromkeys(STAGES, 0.0)
+    for stage in STAGES:
+        original = getattr(captioner, stage)
 
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    _, images = sample_images(args.images)
-    n = len(images)
-    rows = []
-    t = time.perf_counter()
-    with peak_memory() as mem:
-        pipe = pipeline("image-text-to-text", model=args.pipeline_only, device="cpu")
-    rows.append(("pipeline('image-text-to-text', model=folder): load", f"{time.perf_counter() - t:.2f} s, peak RSS {mem['peak_mb']:.0f} MB"))
-    greedy = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "do_sample": False}
-    beam = dict(greedy, num_beams=args.beams)
-    pipe(images=images[:1], text=[""], generate_kwargs=greedy)  # warm-up
-    configs = [("greedy, no heatmaps, one by one", greedy, 1), (f"greedy, no heatmaps, batch {args.batch}", greedy, args.batch),
-               (f"beam {args.beams}, no heatmaps, one by one", beam, 1), (f"beam {args.beams}, no heatmaps, batch {args.batch}", beam, args.batch)]
-    results: dict[str, list[tuple[float, float]]] = {c[0]: [] for c in configs}
-    for _ in range(args.rounds):
-        for label, kwargs, batch in configs:
+        def timed(*a, _original=original, _stage=stage, **k):
             t0 = time.perf_counter()
-            with peak_memory() as m:
-                for i in range(0, n, batch):
-                    chunk = images[i : i + batch]
-                    pipe(images=chunk, text=[""] * len(chunk), generate_kwargs=kwargs, batch_size=batch)
-            results[label].append((time.perf_counter() - t0, m["peak_mb"]))
-    for label, *_ in configs:
-        runs = sorted(results[label])
-        rows.append((f"pipeline: {label}", f"{n / runs[0][0]:.3f} images/s (best {runs[0][0] / n:.2f} s/image, "
-                                           f"median {runs[len(runs) // 2][0] / n:.2f}), peak RSS {max(r[1] for r in runs):.0f} MB"))
-    print(json.dumps(rows))
+            try:
+                return _original(*a, **k)
+            finally:
+                spent[_stage] += time.perf_counter() - t0
+
+        setattr(captioner, stage, timed)
+    return spent
 
 
 def main() -> None:
@@ -113,11 +100,8 @@ def main() -> None:
     parser.add_argument("--beams", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="repeat each measurement, report the best (the machine is shared)")
-    parser.add_argument("--pipeline-only", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--tiny", action="store_true", help="a tiny model instead of BLIP-base: checks the script only")
     args = parser.parse_args()
-    if args.pipeline_only:
-        return pipeline_child(args)
 
     rows: list[tuple[str, str]] = []
 
@@ -153,56 +137,79 @@ def main() -> None:
         captioner = load_captioner(resolve_model(str(folder), None, work), "cpu")
     params = sum(p.numel() for p in captioner.model.parameters())
     report("load through load_captioner (same path as the real model)", f"{time.perf_counter() - t:.2f} s, {params / 1e6:.1f}M parameters, peak RSS {mem['peak_mb']:.0f} MB")
+    report("torch threads (captions.threads default: this process's CPU affinity)", f"{torch.get_num_threads()}")
     report("patch grid from the config", f"{captioner.grid[0]}x{captioner.grid[1]} (+ CLS)")
 
-    # time the heatmap pass separately
-    explain_time = {"s": 0.0}
-    original_explain = captioner.explain
+    from transformers import pipeline
+    from transformers.utils import logging
 
-    def timed_explain(*a, **k):
-        t0 = time.perf_counter()
-        try:
-            return original_explain(*a, **k)
-        finally:
-            explain_time["s"] += time.perf_counter() - t0
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    t = time.perf_counter()
+    pipe = pipeline("image-text-to-text", model=str(folder), device="cpu")
+    report("pipeline('image-text-to-text', model=folder): load", f"{time.perf_counter() - t:.2f} s")
 
-    captioner.explain = timed_explain
+    spent = time_stages(captioner)
     greedy = Decoding("greedy", 1, 0.9, 0, args.tokens, args.tokens, None)
     beam = Decoding("beam", args.beams, 0.9, 0, args.tokens, args.tokens, None)
-    captioner.caption(images[:1], greedy, "gradcam")  # warm-up
+    plain_greedy = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "do_sample": False}
+    plain_beam = dict(plain_greedy, num_beams=args.beams)
+    captioner.caption(images[:1], greedy, "gradcam")  # warm-up, both
+    pipe(images=images[:1], text=[""], generate_kwargs=plain_greedy)
 
-    configs = [
-        ("greedy, gradcam heatmaps, one by one", greedy, "gradcam", 1),
-        (f"greedy, gradcam heatmaps, batch {args.batch}", greedy, "gradcam", args.batch),
-        (f"greedy, raw-attention heatmaps, batch {args.batch}", greedy, "attention", args.batch),
-        (f"beam {args.beams}, gradcam heatmaps, one by one", beam, "gradcam", 1),
-        (f"beam {args.beams}, gradcam heatmaps, batch {args.batch}", beam, "gradcam", args.batch),
-    ]
-    results: dict[str, list[tuple[float, float, float]]] = {c[0]: [] for c in configs}
-    for _ in range(args.rounds):  # interleaved, so that a burst of load hits every configuration
-        for label, decoding, method, batch in configs:
-            explain_time["s"] = 0.0
-            t0 = time.perf_counter()
-            with peak_memory() as m:
-                for i in range(0, n, batch):
-                    captioner.caption(images[i : i + batch], decoding, method)
-            results[label].append((time.perf_counter() - t0, explain_time["s"], m["peak_mb"]))
+    def ours(decoding, batch):
+        for i in range(0, n, batch):
+            captioner.caption(images[i : i + batch], decoding, "gradcam")
+
+    def plain(kwargs, batch):
+        for i in range(0, n, batch):
+            chunk = images[i : i + batch]
+            pipe(images=chunk, text=[""] * len(chunk), generate_kwargs=kwargs, batch_size=batch)
+
+    configs = [("greedy", greedy, plain_greedy), (f"beam {args.beams}", beam, plain_beam)]
+    batches = sorted({1, args.batch})
+    runs: dict[tuple[str, int, str], list[dict]] = {}
+    for round_ in range(args.rounds):  # interleaved: each round runs every configuration, ours then the pipeline's
+        for label, decoding, kwargs in configs:
+            for batch in batches:
+                for who, run in (("ours", lambda: ours(decoding, batch)), ("pipeline", lambda: plain(kwargs, batch))):
+                    for stage in STAGES:
+                        spent[stage] = 0.0
+                    t0 = time.perf_counter()
+                    with peak_memory() as m:
+                        run()
+                    runs.setdefault((label, batch, who), []).append(
+                        {"s": time.perf_counter() - t0, "peak": m["peak_mb"], **({k: spent[k] for k in STAGES} if who == "ours" else {})})
+                    print(f"  round {round_ + 1}: {who}, {label}, batch {batch}: {runs[(label, batch, who)][-1]['s']:.1f} s "
+                          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    ratios = []
     for label, *_ in configs:
-        runs = sorted(results[label])
-        best, heat, _ = runs[0]
-        median = runs[len(runs) // 2][0]
-        peak = max(r[2] for r in runs)
-        report(f"ours: {label}", f"{n / best:.3f} images/s (best {best / n:.2f} s/image, median {median / n:.2f}; "
-                                 f"of which heatmap pass {heat / n:.2f} s/image), peak RSS {peak:.0f} MB")
+        for batch in batches:
+            best = {who: min(runs[(label, batch, who)], key=lambda r: r["s"]) for who in ("ours", "pipeline")}
+            mine, theirs = best["ours"], best["pipeline"]
+            split = ", ".join(f"{name} {mine[stage] / n:.2f}" for name, stage in zip(("vision", "generate", "heatmap gradient"), STAGES))
+            where = "one by one" if batch == 1 else f"batch {batch}"
+            report(f"ours, {label}, gradcam heatmaps, {where}", f"{n / mine['s']:.3f} images/s ({mine['s'] / n:.2f} s/image: {split}), peak RSS {mine['peak']:.0f} MB")
+            report(f"pipeline, {label}, no heatmaps, {where}", f"{n / theirs['s']:.3f} images/s ({theirs['s'] / n:.2f} s/image), peak RSS {theirs['peak']:.0f} MB")
+            ratios.append((f"{label}, {where}", theirs["s"] / mine["s"]))
+    for name, ratio in ratios:
+        report(f"ours with heatmaps / pipeline without, {name}", f"{ratio:.2f}x images/s")
 
-    # the plain transformers pipeline on the same images, in its own process (clean memory figures)
-    child = subprocess.run(
-        [sys.executable, __file__, "--pipeline-only", str(folder), "--images", str(args.images), "--tokens", str(args.tokens),
-         "--beams", str(args.beams), "--batch", str(args.batch), "--rounds", str(args.rounds)],
-        check=True, capture_output=True, text=True,
-    )
-    for name, value in json.loads(child.stdout.strip().splitlines()[-1]):
-        report(name, value)
+    # lower precision: caption agreement with fp32 on the same images, and speed
+    reference = [r.token_ids for r in captioner.caption(images, greedy, "gradcam")]
+    for precision in ("bf16", "int8"):
+        low = load_captioner(resolve_model(str(folder), None, work), "cpu", precision=precision)
+        t0 = time.perf_counter()
+        got = []
+        for i in range(0, n, args.batch):
+            got += [r.token_ids for r in low.caption(images[i : i + args.batch], greedy, "gradcam")]
+        wall = time.perf_counter() - t0
+        same = sum(a == b for a, b in zip(got, reference))
+        tokens = sum(len(a) for a in reference)
+        agree = sum(x == y for a, b in zip(got, reference) for x, y in zip(a, b))
+        report(f"precision {precision} against fp32, greedy, gradcam, batch {args.batch}",
+               f"{same}/{n} captions identical, {agree}/{tokens} tokens agree; {n / wall:.3f} images/s (one run)")
+        del low
 
     # the whole step (store, rendering overlays) with a cold store, then a fully cached rebuild
     from unfragile_ssg.captions.step import caption_entries
@@ -211,11 +218,28 @@ def main() -> None:
     config = write_site(site, folder, {f"{i:02d}-{name}": (SAMPLES / name).read_bytes() for i, name in enumerate(names)},
                         captions={"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "batch_size": args.batch})
     project, entries = load_site(config)
-    captions_model.load_captioner = lambda ref, device="auto": captioner  # reuse the loaded model
+    captions_model.load_captioner = lambda ref, device="auto", **options: captioner  # reuse the loaded model
+    from unfragile_ssg.captions import step
+
+    encoding = {"s": 0.0}
+    save = step._save
+
+    def timed_save(*a, **k):
+        t1 = time.perf_counter()
+        try:
+            return save(*a, **k)
+        finally:
+            encoding["s"] += time.perf_counter() - t1
+
+    step._save = timed_save
+    for stage in STAGES:
+        spent[stage] = 0.0
     t0 = time.perf_counter()
     with peak_memory() as m:
         result = caption_entries(project, entries)
     wall = time.perf_counter() - t0
+    split = ", ".join(f"{name} {spent[stage] / n:.2f}" for name, stage in zip(("vision", "generate", "heatmap gradient"), STAGES))
+    report(f"whole step, per-stage split (s/image)", f"{split}, encode heatmaps + store {encoding['s'] / n:.2f}")
     store_bytes = sum(p.stat().st_size for p in project.caption_store.rglob("*") if p.is_file())
     report(f"whole step, cold store, greedy gradcam batch {args.batch}", f"{n / wall:.3f} images/s ({wall / n:.2f} s/image incl. overlays), {result.computed} computed, peak RSS {m['peak_mb']:.0f} MB")
     report("store size for these images", f"{store_bytes / 1e3:.0f} kB ({len(result.files)} files to publish)")

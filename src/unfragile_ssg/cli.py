@@ -226,6 +226,8 @@ def serve(project: Project, port: int, bind: str, open_browser: bool, base_url: 
 @click.option("--model", help="Hub id or local folder of the captioning model.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--batch-size", type=int)
+@click.option("--threads", type=int, help="CPU threads for torch (default: the cores this process may use).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "int8"]))
 @click.option("--decoding", type=click.Choice(["greedy", "beam", "sample"]))
 @click.option("--num-beams", type=int)
 @click.option("--heatmap", type=click.Choice(["gradcam-layers", "relevance", "gradcam", "attention"]))

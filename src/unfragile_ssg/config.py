@@ -246,6 +246,10 @@ class CaptionSettings(Strict):
     revision: str | None = Field(None, description="Hub revision (a commit is best: it is part of the caption store's key).")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(4, ge=1, le=256, description="Images generated together (results do not depend on it).")
+    threads: int | None = Field(None, ge=1, le=1024, description="CPU threads for torch; default: the cores this process may use (its CPU affinity).")
+    precision: Literal["fp32", "bf16", "int8"] = Field(
+        "fp32", description="fp32 as published; bf16; or int8 (dynamic quantization of the linear layers, CPU only). "
+        "Lower precision is faster on some machines and may change captions: part of the caption store's key.")
     decoding: Literal["greedy", "beam", "sample"] = Field("greedy", description="greedy, beam search, or nucleus sampling.")
     num_beams: int = Field(3, ge=1, le=16, description="Beam width, for decoding: beam.")
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus size, for decoding: sample.")

@@ -10,7 +10,8 @@ from unfragile_ssg.captions import explain as ex
 
 @pytest.fixture(scope="module")
 def decoded(tiny_model, photos):
-    """The tiny model's decoder and one finished, teacher-forced sequence of its caption."""
+    """The tiny model's decoder (as the captioner runs it: fused attention) and one finished,
+    teacher-forced sequence of its caption."""
     torch = pytest.importorskip("torch")
     from io import BytesIO
 
@@ -35,12 +36,24 @@ def decoded(tiny_model, photos):
     return captioner.model.text_decoder, sequences, mask, embeds, image_mask
 
 
-def one_token_gradcam(decoded, token: int, layer: int):
+@pytest.fixture(scope="module")
+def plain_decoder(tiny_model):
+    """The same weights as transformers runs them, written-out attention returned by the model."""
+    torch = pytest.importorskip("torch")
+    from transformers import BlipForConditionalGeneration
+
+    model = BlipForConditionalGeneration.from_pretrained(tiny_model, attn_implementation="eager", dtype=torch.float32)
+    return model.eval().text_decoder
+
+
+def one_token_gradcam(decoded, plain_decoder, token: int, layer: int):
     """relu(grad x attention) of one layer, mean over heads, from a backward pass of one
-    token's log-probability alone: the definition, without the batched shortcut."""
+    token's log-probability alone through transformers' own decoder: the definition, without
+    the batched shortcut or the fused attention."""
     import torch
 
-    decoder, sequences, mask, embeds, image_mask = decoded
+    _, sequences, mask, embeds, image_mask = decoded
+    decoder = plain_decoder
     with torch.enable_grad():
         words = decoder.bert.embeddings.word_embeddings(sequences).detach().requires_grad_(True)
         out = decoder(inputs_embeds=words.clone(), attention_mask=mask, encoder_hidden_states=embeds,
@@ -63,7 +76,7 @@ def test_every_method_gives_a_map_per_row(decoded):
         ex.explain("occlusion", *decoded)
 
 
-def test_layered_gradcam_is_the_sum_of_each_tokens_own_layer_maps(decoded):
+def test_layered_gradcam_is_the_sum_of_each_tokens_own_layer_maps(decoded, plain_decoder):
     """Row j of gradcam-layers is the sum over layers of the map from token j+1's own backward
     pass; row j of gradcam is the last layer's term."""
     decoder, sequences, *_ = decoded
@@ -71,7 +84,7 @@ def test_layered_gradcam_is_the_sum_of_each_tokens_own_layer_maps(decoded):
     layered = ex.explain("gradcam-layers", *decoded).numpy()[0]
     last = ex.explain("gradcam", *decoded).numpy()[0]
     for token in range(sequences.shape[1] - 1):
-        terms = [one_token_gradcam(decoded, token, layer) for layer in range(layers)]
+        terms = [one_token_gradcam(decoded, plain_decoder, token, layer) for layer in range(layers)]
         np.testing.assert_allclose(layered[token], sum(terms), rtol=1e-4, atol=1e-9)
         np.testing.assert_allclose(last[token], terms[-1], rtol=1e-4, atol=1e-9)
     assert not layered[-1].any(), "the last row explains no token"

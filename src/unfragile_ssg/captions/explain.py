@@ -31,34 +31,57 @@ from __future__ import annotations
 METHODS = ("attention", "gradcam", "gradcam-layers", "relevance")
 
 
-def explain(method: str, decoder, sequences, mask, image_embeds, image_mask):
-    """``(N, S, 1 + P)`` float32 maps on the sequences' device; see the module's notes."""
+def explain(method: str, decoder, sequences, mask, image_embeds, image_mask, *, cache=None):
+    """``(N, S, 1 + P)`` float32 maps on the sequences' device; see the module's notes.
+
+    ``decoder``'s attention runs fused (``captions.attention``) except where a method reads
+    it. ``attention`` and ``gradcam`` read only what they need and may reuse the image's
+    cross-attention keys and values from ``cache``; the per-token methods read every layer
+    inside one graph built from the word embeddings, so ``cache`` is not used there.
+    """
     import torch
+
+    from . import attention
 
     if method not in METHODS:
         raise ValueError(f"unknown heatmap method {method!r}")
-    kwargs = dict(attention_mask=mask, encoder_hidden_states=image_embeds, encoder_attention_mask=image_mask,
-                  output_attentions=True, use_cache=False, return_dict=True)
+    cross = attention.cross_attention_modules(decoder)
+    inputs = dict(attention_mask=mask, encoder_hidden_states=image_embeds, encoder_attention_mask=image_mask,
+                  use_cache=False, return_dict=True)
     if method == "attention":
-        with torch.no_grad():
-            out = decoder(input_ids=sequences, **kwargs)
-        return torch.stack(tuple(out.cross_attentions)).float().mean(dim=(0, 2))
-    with torch.enable_grad():
+        if cache is not None:
+            inputs.update(use_cache=True, cache=cache)
+        with torch.no_grad(), attention.reading(cross) as read:
+            decoder(input_ids=sequences, **inputs)
+            return torch.stack([module.probabilities for module in read]).float().mean(dim=(0, 2))
+    if method == "gradcam":
+        if cache is not None:
+            inputs.update(use_cache=True, cache=cache)
+        # Only the explained layer's probabilities require a gradient: the layers below run
+        # without a graph, and the backward pass stops at that layer.
+        with torch.enable_grad(), attention.reading(cross[-1:], gradient=True) as (last,):
+            out = decoder(input_ids=sequences, **inputs)
+            (grad,) = torch.autograd.grad(_picked(out, sequences, mask).sum(), last.probabilities)
+            return _weighted(grad, last.probabilities)
+    selfs = attention.self_attention_modules(decoder) if method == "relevance" else []
+    with torch.enable_grad(), attention.reading([*cross, *selfs]):
         words = decoder.bert.embeddings.word_embeddings(sequences).detach().requires_grad_(True)
-        out = decoder(inputs_embeds=words.clone(), **kwargs)
-        logp = out.logits[:, :-1].float().log_softmax(-1)
-        picked = logp.gather(-1, sequences[:, 1:, None]).squeeze(-1) * mask[:, 1:]  # (N, S-1)
-        cross = tuple(out.cross_attentions)
-        if method == "gradcam":
-            (grad,) = torch.autograd.grad(picked.sum(), cross[-1])
-            return _weighted(grad, cross[-1])
+        out = decoder(inputs_embeds=words.clone(), **inputs)
+        picked = _picked(out, sequences, mask)  # (N, S-1)
+        cross_p = tuple(module.probabilities for module in cross)
         if method == "gradcam-layers":
-            grads = _per_token_grads(picked, cross)  # each (S-1, N, heads, S, K)
-            return sum(_rows_of_own_token(_weighted(g, a), picked.shape[1]) for g, a in zip(grads, cross))
-        selfs = tuple(out.attentions)
-        grads = _per_token_grads(picked, (*cross, *selfs))
-    layers = len(cross)
-    return _relevance(cross, grads[:layers], selfs, grads[layers:], picked.shape[1])
+            grads = _per_token_grads(picked, cross_p)  # each (S-1, N, heads, S, K)
+            return sum(_rows_of_own_token(_weighted(g, a), picked.shape[1]) for g, a in zip(grads, cross_p))
+        self_p = tuple(module.probabilities for module in selfs)
+        grads = _per_token_grads(picked, (*cross_p, *self_p))
+    layers = len(cross_p)
+    return _relevance(cross_p, grads[:layers], self_p, grads[layers:], picked.shape[1])
+
+
+def _picked(out, sequences, mask):
+    """Each next token's log-probability, zero past the sequence's end: ``(N, S-1)``."""
+    logp = out.logits[:, :-1].float().log_softmax(-1)
+    return logp.gather(-1, sequences[:, 1:, None]).squeeze(-1) * mask[:, 1:]
 
 
 def _per_token_grads(picked, tensors):

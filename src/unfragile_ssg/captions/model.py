@@ -27,6 +27,15 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$
 # Files whose bytes define a local model's behaviour (weights, config, tokenizer, processor).
 IDENTITY_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
 INSTALL_HINT = "install the optional extra: pip install 'unfragile-ssg[captions]'"
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def default_threads() -> int:
+    """The cores this process may run on (its CPU affinity), not every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 class ModelUnavailable(Exception):
@@ -145,12 +154,14 @@ class Decoding:
 class Captioner:
     """A loaded BLIP captioner: images in, tokens and per-token heatmaps out."""
 
-    def __init__(self, model, image_processor, tokenizer, device: str, ref: ModelRef):
+    def __init__(self, model, image_processor, tokenizer, device: str, ref: ModelRef, precision: str = "fp32"):
         self.model = model
         self.image_processor = image_processor
         self.tokenizer = tokenizer
         self.device = device
         self.ref = ref
+        self.precision = precision
+        self.dtype = next(model.vision_model.embeddings.parameters()).dtype
         vision = model.config.vision_config
         size = vision.image_size
         patch = vision.patch_size
@@ -179,34 +190,12 @@ class Captioner:
         return self._caption(list(images), decoding, method)
 
     def _caption(self, images: list, decoding: Decoding, method: str) -> list[RawCaption]:
-        import torch
+        from . import attention
 
-        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
-        n = pixels.shape[0]
-        with torch.no_grad():
-            # One image at a time through the vision tower (and the explaining pass below):
-            # batched matmuls round differently, and a result must not depend on which other
-            # images shared its batch, or the committed store would churn. Generation, where
-            # batching pays, runs the whole batch.
-            image_embeds = torch.cat([self.model.vision_model(pixel_values=pixels[i : i + 1])[0] for i in range(n)])
+        image_embeds = self.embed(images)
+        keys_values = attention.image_keys_values(self.model.text_decoder, image_embeds)
         prompt_ids = self._prompt_ids(decoding.prompt)
-        input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
-        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
-        config = self._generation_config(decoding)
-        if decoding.method == "sample":
-            torch.manual_seed(decoding.seed)
-            if self.device.startswith("cuda"):
-                torch.cuda.manual_seed_all(decoding.seed)
-        with torch.no_grad():
-            sequences = self.model.text_decoder.generate(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                encoder_hidden_states=image_embeds,
-                encoder_attention_mask=image_mask,
-                generation_config=config,
-            )
-        if not torch.is_tensor(sequences):
-            sequences = sequences.sequences
+        sequences = self.generate(image_embeds, keys_values, prompt_ids, decoding)
         start = len(prompt_ids)
         lengths = []
         for row in sequences.tolist():
@@ -220,7 +209,7 @@ class Captioner:
         for i, row in enumerate(sequences.tolist()):
             ids = row[1 : lengths[i]]
             own = sequences[i : i + 1, : min(len(row), lengths[i] + 1)]  # its tokens and end token
-            maps = self.explain(own, image_embeds[i : i + 1], [lengths[i]], method)[0]
+            maps = self.explain(own, image_embeds[i : i + 1], [lengths[i]], method, keys_values=keys_values, row=i)[0]
             results.append(
                 RawCaption(
                     tokens=self.tokenizer.convert_ids_to_tokens(ids),
@@ -231,15 +220,59 @@ class Captioner:
             )
         return results
 
-    def explain(self, sequences, image_embeds, lengths: list[int], method: str) -> np.ndarray:
+    def embed(self, images: list):
+        """The vision tower's output for a batch of PIL images: ``(N, 1 + rows*cols, width)``."""
+        import torch
+
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
+        with torch.no_grad():
+            # The whole batch through the vision tower at once: each image's rows go through
+            # the same kernels whatever the batch, so its embeddings are bit-identical to its
+            # own run (tests/captions/test_speed.py checks it), and the committed store does not
+            # depend on which images shared a batch.
+            return self.model.vision_model(pixel_values=pixels)[0]
+
+    def generate(self, image_embeds, keys_values, prompt_ids: list[int], decoding: Decoding):
+        """Token ids ``(N, S)`` for the batch: the prompt, then what the decoding chose."""
+        import torch
+
+        from . import attention
+
+        n = image_embeds.shape[0]
+        input_ids = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
+        image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=self.device)
+        config = self._generation_config(decoding)
+        if decoding.method == "sample":
+            torch.manual_seed(decoding.seed)
+            if self.device.startswith("cuda"):
+                torch.cuda.manual_seed_all(decoding.seed)
+        decoder = self.model.text_decoder
+        cache = attention.shared_image_cache(decoder, keys_values, slice(None), repeat=config.num_beams)
+        with torch.no_grad():
+            sequences = decoder.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                encoder_hidden_states=image_embeds,
+                encoder_attention_mask=image_mask,
+                generation_config=config,
+                cache=cache,
+            )
+        if not torch.is_tensor(sequences):
+            sequences = sequences.sequences
+        return sequences
+
+    def explain(self, sequences, image_embeds, lengths: list[int], method: str, *, keys_values=None, row: int = 0) -> np.ndarray:
         """One teacher-forced pass through the text decoder over the finished sequences.
 
         Returns ``(N, S-1, rows, cols)``: row ``j`` explains token ``j+1``. The vision CLS
         column is dropped; the grid comes from the model's config. ``method`` is one of
-        ``explain.METHODS`` (see ``captions/explain.py``).
+        ``explain.METHODS`` (see ``captions/explain.py``). ``keys_values`` (from
+        ``attention.image_keys_values``, row ``row`` onwards) saves computing the image's
+        cross-attention keys and values again.
         """
         import torch
 
+        from . import attention
         from .explain import explain
 
         n, s = sequences.shape
@@ -247,7 +280,9 @@ class Captioner:
         for i, length in enumerate(lengths):
             mask[i, : min(s, length + 1)] = 1  # tokens and the end token
         image_mask = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=sequences.device)
-        maps = explain(method, self.model.text_decoder, sequences, mask, image_embeds, image_mask)
+        decoder = self.model.text_decoder
+        cache = None if keys_values is None else attention.shared_image_cache(decoder, keys_values, slice(row, row + n))
+        maps = explain(method, decoder, sequences, mask, image_embeds, image_mask, cache=cache)
         rows, cols = self.grid
         maps = maps[:, :-1, :]  # row j explains token j+1; the last row explains nothing
         if maps.shape[-1] != 1 + rows * cols:
@@ -282,8 +317,16 @@ class Captioner:
         return GenerationConfig(do_sample=True, num_beams=1, top_p=decoding.top_p, top_k=0, **common)
 
 
-def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
-    """Load the model, its image processor and tokenizer; raise ModelUnavailable with the fix."""
+def load_captioner(ref: ModelRef, device: str = "auto", *, precision: str = "fp32", threads: int | None = None) -> Captioner:
+    """Load the model, its image processor and tokenizer; raise ModelUnavailable with the fix.
+
+    ``threads`` (default: the cores this process may use) is applied to torch before any
+    work. ``precision``: fp32 as published; bf16 (every weight and activation); int8 (dynamic
+    quantization of the linear layers, CPU only; the last decoder layer and the word
+    predictor stay fp32, because the heatmap's gradient runs through them).
+    """
+    if precision not in PRECISIONS:
+        raise ModelUnavailable(f"captions.precision is {precision!r}: use one of {', '.join(PRECISIONS)}")
     if ref.kind == "missing":
         raise ModelUnavailable(
             f"the captioning model folder '{ref.spec}' does not exist (looked for {ref.location}): "
@@ -299,10 +342,14 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         raise ModelUnavailable(f"torch and transformers are needed to caption new images ({error}): {INSTALL_HINT}") from None
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(threads or default_threads())
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     elif device == "cuda" and not torch.cuda.is_available():
         raise ModelUnavailable("captions.device is 'cuda' but torch sees no CUDA device: set device to 'auto' or 'cpu'")
+    if precision == "int8" and device != "cpu":
+        raise ModelUnavailable(f"captions.precision int8 runs on the CPU only, and captions.device gives {device}: "
+                               "set precision to fp32 or bf16, or device to cpu")
 
     def attempt(local_only: bool):
         kwargs: dict[str, Any] = {}
@@ -332,7 +379,30 @@ def load_captioner(ref: ModelRef, device: str = "auto") -> Captioner:
         raise ModelUnavailable(f"could not load the captioning model '{ref.spec}': {reason}. Fix: {fix}") from None
     model.requires_grad_(False)
     model.eval().to(device)
-    return Captioner(model, processor, tokenizer, device, ref)
+    from . import attention
+
+    attention.use_fused_attention(model)
+    if precision == "bf16":
+        model.to(torch.bfloat16)
+    elif precision == "int8":
+        _quantize_linear_layers(model)
+    return Captioner(model, processor, tokenizer, device, ref, precision)
+
+
+def _quantize_linear_layers(model) -> None:
+    """int8 dynamic quantization (torch.ao) of every nn.Linear the heatmap's gradient does not
+    cross: the vision tower and all decoder layers but the last (a quantized layer passes no
+    gradient back)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notices, once per layer
+        parts = [model.vision_model, *model.text_decoder.bert.encoder.layer[:-1]]
+        for part in parts:
+            quantize_dynamic(part, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def _hub_fix(ref: ModelRef) -> str:

@@ -24,7 +24,7 @@ from .model import Decoding, ModelRef, ModelUnavailable, RawCaption, resolve_mod
 from .store import CaptionStore, make_key, sha256
 
 OUTPUT_PREFIX = "captions"
-OVERRIDABLE = ("model", "revision", "device", "batch_size", "decoding", "num_beams", "top_p", "seed",
+OVERRIDABLE = ("model", "revision", "device", "batch_size", "threads", "precision", "decoding", "num_beams", "top_p", "seed",
                "max_new_tokens", "min_new_tokens", "prompt", "heatmap", "colormap")
 NO_SPACE_BEFORE = set(",.!?;:%)'")
 NO_SPACE_AFTER = set("('")
@@ -192,8 +192,14 @@ class _Context:
         self.colormap = settings.colormap
         self.render = f"{hm.RENDER_VERSION}:{self.colormap}"
 
+    @property
+    def identity(self) -> str:
+        """The model's identity in the store's key: at a lower precision it computes other numbers."""
+        precision = self.settings.precision
+        return self.ref.identity if precision == "fp32" else f"{self.ref.identity}+{precision}"
+
     def key(self, image_sha: str) -> str:
-        return make_key(image_sha, self.ref.identity, decoding_key(self.decoding), self.algorithm, self.render)
+        return make_key(image_sha, self.identity, decoding_key(self.decoding), self.algorithm, self.render)
 
 
 class _Models:
@@ -320,7 +326,7 @@ def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionR
     """Caption ``todo`` with ``ctx``'s model; raises ModelUnavailable when it cannot be loaded."""
     from .model import load_captioner
 
-    captioner = load_captioner(ctx.ref, ctx.settings.device)
+    captioner = load_captioner(ctx.ref, ctx.settings.device, precision=ctx.settings.precision, threads=ctx.settings.threads)
     if ctx.ref.kind == "local":
         ctx.store.remember_model(ctx.ref.spec, ctx.ref.identity)
     bar = None
@@ -407,7 +413,7 @@ def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, captioner) -> None:
         "token_ids": raw.token_ids,
         "prompt_tokens": raw.prompt_tokens,
         "image": {"sha256": s.image_sha, "width": shown.size[0], "height": shown.size[1]},
-        "model": {"identity": ctx.ref.identity, "display": ctx.ref.display},
+        "model": {"identity": ctx.identity, "display": ctx.ref.display + ("" if ctx.settings.precision == "fp32" else f", {ctx.settings.precision}")},
         "decoding": decoding_key(ctx.decoding),
         "decoding_summary": decoding_summary(ctx.decoding),
         "heatmap": {"algorithm": ctx.algorithm, "description": ctx.method_text, "render": ctx.render,

@@ -143,3 +143,80 @@ def load_site(config: Path):
     if problems or invalid:
         raise AssertionError("\n".join(map(str, problems + invalid)))
     return project, entries
+
+
+BLIP_BASE_HUB_ID = "Salesforce/blip-image-captioning-base"
+# Image normalisation of Salesforce/blip-image-captioning-base's published preprocessor (CLIP's).
+_BLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+_BLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+
+def blip_hub_files(config=None, *, seed: int = 0) -> dict[str, bytes]:
+    """The files a first download of a BLIP captioning repo leaves in the cache, under the
+    names Salesforce/blip-image-captioning-base publishes them: its config (the helper's
+    shrunk shapes), preprocessor, tokenizer files and safetensors weights (random)."""
+    import json
+    import tempfile
+
+    config = config or tiny_config()
+    size = config.vision_config.image_size
+    with tempfile.TemporaryDirectory() as scratch:
+        saved = save_random_blip(Path(scratch), config, seed=seed)
+        files = {name: (saved / name).read_bytes() for name in ("config.json", "model.safetensors", "tokenizer.json")}
+    vocab = tiny_vocab() if config.text_config.vocab_size == len(tiny_vocab()) else None
+    if vocab is None:
+        raise ValueError("blip_hub_files writes the tiny vocabulary only")
+
+    def text(value) -> bytes:
+        return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+    files["preprocessor_config.json"] = text({
+        "do_normalize": True, "do_resize": True, "image_mean": _BLIP_MEAN, "image_processor_type": "BlipImageProcessor",
+        "image_std": _BLIP_STD, "processor_class": "BlipProcessor", "resample": 3, "rescale_factor": 1 / 255,
+        "size": {"height": size, "width": size},
+    })
+    files["tokenizer_config.json"] = text({
+        "cls_token": "[CLS]", "do_basic_tokenize": True, "do_lower_case": True, "mask_token": "[MASK]", "model_max_length": 512,
+        "name_or_path": "bert-base-uncased", "never_split": None, "pad_token": "[PAD]", "processor_class": "BlipProcessor",
+        "sep_token": "[SEP]", "special_tokens_map_file": None, "strip_accents": None, "tokenize_chinese_chars": True,
+        "tokenizer_class": "BertTokenizer", "unk_token": "[UNK]",
+    })
+    files["special_tokens_map.json"] = text({
+        "additional_special_tokens": ["[ENC]"], "bos_token": "[DEC]", "cls_token": "[CLS]", "mask_token": "[MASK]",
+        "pad_token": "[PAD]", "sep_token": "[SEP]", "unk_token": "[UNK]",
+    })
+    files["vocab.txt"] = "".join(f"{token}\n" for token in vocab).encode()
+    return files
+
+
+def write_hub_cache(hf_home: Path, repo_id: str, files: dict[str, bytes]) -> str:
+    """Lay ``files`` out under ``hf_home`` as huggingface_hub's cache stores a model repo.
+
+    ``hub/models--{owner}--{name}/blobs/<hash>`` holds each file once (named by its sha256
+    for the weights, which the hub keeps in LFS, by its git blob sha1 otherwise),
+    ``snapshots/<commit>/<name>`` links to it relatively, and ``refs/main`` names the commit.
+    Returns the commit.
+    """
+    import hashlib
+
+    repo = Path(hf_home) / "hub" / ("models--" + repo_id.replace("/", "--"))
+    listing = hashlib.sha1()
+    blobs = {}
+    for name in sorted(files):
+        data = files[name]
+        if name.endswith(".safetensors"):
+            blob = hashlib.sha256(data).hexdigest()
+        else:
+            blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        blobs[name] = blob
+        listing.update(f"{name}\0{blob}\n".encode())
+    commit = listing.hexdigest()
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for name, blob in blobs.items():
+        (repo / "blobs" / blob).write_bytes(files[name])
+        (snapshot / name).symlink_to(Path("..") / ".." / "blobs" / blob)
+    (repo / "refs" / "main").write_text(commit)
+    return commit

@@ -149,7 +149,7 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     caption_entries(project, entries)
     before = store_files(project)
     root = project.caption_store
-    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    key = next(p.parent for p in root.glob("??/*/result.json"))
     if damage == "truncate-overlay":
         path = key / "w00.webp"
         path.write_bytes(path.read_bytes()[:40])
@@ -170,15 +170,15 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     elif damage == "misshapen-json":  # right checksums, a file it does not list, outside its folder
         path = key / "result.json"
         record = json.loads(path.read_text("utf-8"))
-        record["words"][0]["file"] = "../images/" + next((root / "images").glob("*.webp")).name
+        record["words"][0]["file"] = "../../" + next((root / "images").glob("*/*.webp")).relative_to(root).as_posix()
         record.pop("checksum")
         path.write_text(json.dumps(record), "utf-8")
     elif damage == "delete-photo-record":
-        next((root / "images").glob("*.json")).unlink()
+        next((root / "images").glob("*/*.json")).unlink()
     else:
-        flip_byte(next((root / "images").glob("*.webp")), 0.6) if damage == "flip-photo" else None
+        flip_byte(next((root / "images").glob("*/*.webp")), 0.6) if damage == "flip-photo" else None
         if damage == "truncate-photo":
-            photo = next((root / "images").glob("*.webp"))
+            photo = next((root / "images").glob("*/*.webp"))
             photo.write_bytes(photo.read_bytes()[:60])
     report = caption_entries(project, entries)
     assert not report.warnings
@@ -192,7 +192,7 @@ def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files
     project, entries = make_site()
     first = caption_entries(project, entries)
     root = project.caption_store
-    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    key = next(p.parent for p in root.glob("??/*/result.json"))
     flip_byte(key / "w00.webp")
 
     def unavailable(*args, **kwargs):

@@ -85,6 +85,7 @@ class CaptionReport:
     hits: int = 0
     misses: int = 0
     computed: int = 0
+    migrated: int = 0  # entries moved from the store's layout before shards
     seconds: float = 0.0
 
     @property
@@ -222,7 +223,7 @@ def _entry_warnings(project: Project, samples: list[_Sample], message: str) -> l
 
 def caption_entries(project: Project, entries: Iterable, *, strict: bool = False, progress: bool = False,
                     overrides: Mapping[str, Any] | None = None, compute: bool = True,
-                    compute_pending: bool = False) -> CaptionReport:
+                    compute_pending: bool = False, migrate: bool = False) -> CaptionReport:
     """Caption every sample image of ``entries`` from the store, computing misses if allowed.
 
     Problems are returned in ``report.warnings``: unreadable images have severity "error"
@@ -231,12 +232,15 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     ``compute=False`` (``check``) nothing is written and the model is never loaded.
     Samples of an entry that declares ``captions_pending`` are neither computed nor warned
     about while their caption is missing, unless ``compute_pending`` (``unfragile captions``).
+    ``migrate`` (``unfragile captions``) first moves a store written before the sharded layout
+    into it; a build reads such a store as it is and leaves the committed files alone.
     """
     started = time.perf_counter()
     models = _Models(project, overrides)
+    report = CaptionReport()
     if compute:
         models.store.remove_stale_temporaries()
-    report = CaptionReport()
+        report.migrated = models.store.migrate() if migrate else 0
     samples = models.samples(entries)
     decoded: dict[str, Any] = {}  # image sha -> PIL image, for misses and missing photographs
 

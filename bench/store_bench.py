@@ -54,9 +54,9 @@ def timed(label: str, count: int, unit: str, run) -> float:
     start = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start
-    per = f", {seconds / count * 1e6:.0f} us per {unit}" if count else ""
+    amount = f" for {count:,} {unit}{'s' if count != 1 else ''}, {seconds / count * 1e6:.0f} us each" if count else ""
     extra = f" ({result})" if result is not None else ""
-    print(f"{label:<52} {seconds:9.2f} s for {count:,} {unit}s{per}{extra}  [load {os.getloadavg()[0]:.1f}]", flush=True)
+    print(f"{label:<46} {seconds:9.2f} s{amount}{extra}  [load {os.getloadavg()[0]:.1f}]", flush=True)
     return seconds
 
 
@@ -89,8 +89,11 @@ def main() -> None:
         keys = [key_of(i) for i in range(args.entries)]
 
         def write_results():
+            started = time.perf_counter()
             for i, (image_sha, key) in enumerate(keys):
                 store.write(key, record_of(i, image_sha), {"all.webp": overlay})
+                if i and i % 100_000 == 0:
+                    print(f"    {i:,} results written in {time.perf_counter() - started:.0f} s", flush=True)
 
         def write_images():
             for image_sha, _ in keys[:images]:
@@ -115,8 +118,8 @@ def main() -> None:
         drop = set(rng.sample(range(args.entries), args.entries // 100))
         keep_keys = {k for i, (_, k) in enumerate(keys) if i not in drop}
         keep_images = {s for i, (s, _) in enumerate(keys[:images]) if i not in drop}
-        timed("prune, keeping all but 1%", args.entries, "entry", lambda: f"{store.prune(keep_keys, keep_images):,} removed")
-        timed("prune again, nothing to remove", args.entries, "entry", lambda: f"{store.prune(keep_keys, keep_images):,} removed")
+        timed("prune, keeping all but 1%", args.entries, "stored result", lambda: f"{store.prune(keep_keys, keep_images):,} removed")
+        timed("prune again, nothing to remove", args.entries, "stored result", lambda: f"{store.prune(keep_keys, keep_images):,} removed")
 
         if args.legacy:
             legacy = [key_of(10 * args.entries + i) for i in range(args.legacy)]
@@ -130,9 +133,10 @@ def main() -> None:
             old = CaptionStore(root)
             timed("read entries of the layout before shards", len(legacy), "lookup",
                   lambda: f"{sum(old.read(k) is not None for _, k in legacy):,} found")
-            timed("migrate them into shards", len(legacy), "entry", lambda: f"{old.migrate():,} moved")
+            timed("migrate them into shards", len(legacy), "result", lambda: f"{old.migrate():,} moved")
+            migrated = CaptionStore(root)
             timed("read them again, migrated", len(legacy), "lookup",
-                  lambda: f"{sum(CaptionStore(root).read(k) is not None for _, k in legacy):,} found")
+                  lambda: f"{sum(migrated.read(k) is not None for _, k in legacy):,} found")
         print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)

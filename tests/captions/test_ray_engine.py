@@ -111,6 +111,13 @@ def test_the_other_workers_take_over_from_a_killed_one(local_ray, make_site, mon
     assert (report.computed, report.errors) == (len(many_photos), [])
 
 
+def test_workers_the_cluster_cannot_place_do_not_hold_the_run(local_ray, make_site, many_photos):
+    images = dict(list(many_photos.items())[:4])
+    project, entries = make_site(images, engine="ray", ray={"workers": 3, "batch_size": 2})  # 2 CPUs: one waits
+    report = caption_entries(project, entries)
+    assert (report.computed, report.errors) == (len(images), [])
+
+
 def test_a_killed_driver_loses_nothing_written(local_ray, make_site, many_photos):
     project, entries = make_site(many_photos, max_new_tokens=20, min_new_tokens=20)
     env = dict(os.environ, PYTHONUNBUFFERED="1")

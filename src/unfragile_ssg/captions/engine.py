@@ -201,8 +201,8 @@ class RayEngine:
                     tag, batch = work
                     running[worker.caption.remote(batch, self.decoding, self.method)] = (worker, tag, batch)
                     ready[worker] += 1
-            if not running and not starting:
-                break
+            if not running and (not starting or (exhausted and not retry)):
+                break  # workers still starting (waiting for resources, say) have nothing left to do
             done, _ = ray.wait(list(running) + list(starting), num_returns=1)
             task = done[0]
             if task in starting:

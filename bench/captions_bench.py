@@ -14,6 +14,11 @@ store, and a fully cached rebuild (in a fresh process: it must not import torch)
     .venv/bin/python bench/captions_bench.py            # 10-20 minutes on 2 busy CPU cores
     .venv/bin/python bench/captions_bench.py --tokens 10 --images 2   # quicker
     .venv/bin/python bench/captions_bench.py --tiny --rounds 1        # checks the script only
+    .venv/bin/python bench/captions_bench.py --engine ray --workers 1,2 --tiny --images 24
+
+``--engine ray`` measures only the captioning engines instead: the whole step (the model, the
+overlays, the store's writes) in this process and on Ray with each number of workers given,
+on a local Ray of as many CPUs as the most workers; see ``engine_bench``.
 """
 
 from __future__ import annotations
@@ -93,6 +98,111 @@ def time_stages(captioner) -> dict[str, float]:
     return spent
 
 
+def distinct_images(count: int) -> dict[str, bytes]:
+    """``count`` different JPEGs: the sample photographs, each shifted by a few pixels per copy
+    (the same bytes twice would be captioned once)."""
+    import io
+
+    from PIL import Image
+
+    names = sorted(SAMPLES.glob("*.jpg"))
+    out = {}
+    for i in range(count):
+        with Image.open(names[i % len(names)]) as photo:
+            photo = photo.convert("RGB")
+            shift = i // len(names)
+            photo = photo.crop((shift, shift, photo.width, photo.height))
+            photo.thumbnail((512, 512))
+            buffer = io.BytesIO()
+            photo.save(buffer, "JPEG", quality=90)
+        out[f"{i:04d}.jpg"] = buffer.getvalue()
+    return out
+
+
+def engine_run(site: Path, model: Path, images: dict[str, bytes], args, captions: dict) -> dict:
+    """One cold captioning step on a fresh site; the time of each stored result."""
+    from unfragile_ssg.captions.step import caption_entries
+    from unfragile_ssg.captions.store import CaptionStore
+    from unfragile_ssg.captions.testing import load_site, write_site
+
+    names = list(images)
+    groups = {f"entry-{i // 20:03d}": names[i : i + 20] for i in range(0, len(names), 20)}  # at most 20 samples an entry
+    config = write_site(site, model, images, entries=groups, captions={
+        "max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "batch_size": args.batch, **captions})
+    project, entries = load_site(config)
+    stamps: list[float] = []
+    write = CaptionStore.write
+
+    def timed_write(self, *a, **k):
+        out = write(self, *a, **k)
+        stamps.append(time.perf_counter())
+        return out
+
+    from unfragile_ssg.captions import step
+
+    save = step._save
+    driver = {"s": 0.0}
+
+    def timed_save(*a, **k):  # the driver's share: words, overlays, the store's write
+        t0 = time.perf_counter()
+        try:
+            return save(*a, **k)
+        finally:
+            driver["s"] += time.perf_counter() - t0
+
+    CaptionStore.write = timed_write
+    step._save = timed_save
+    try:
+        start = time.perf_counter()
+        report = caption_entries(project, entries)
+        wall = time.perf_counter() - start
+    finally:
+        CaptionStore.write = write
+        step._save = save
+    root = project.caption_store
+    store = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    # steady rate: from the first stored result to the last, once every worker has loaded the model
+    steady = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else 0.0
+    return {"wall": wall, "computed": report.computed, "errors": len(report.errors), "store": store, "steady": steady,
+            "driver": driver["s"] / max(1, report.computed),
+            "first": stamps[0] - start if stamps else 0.0}
+
+
+def engine_bench(args) -> None:
+    """In-process engine versus Ray with 1, 2... workers: the same images, a cold store each,
+    images/s for the whole step, and whether the stores are byte for byte the same."""
+    import ray
+    import torch
+
+    from unfragile_ssg.captions.testing import blip_base_config, save_random_blip, tiny_config
+
+    workers = [int(w) for w in args.workers.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="captions-engine-bench-"))
+    folder = save_random_blip(work / "model", tiny_config() if args.tiny else blip_base_config())
+    images = distinct_images(args.images)
+    print(f"{'tiny random BLIP' if args.tiny else 'random BLIP-base'}, {len(images)} distinct images, {args.tokens} new tokens "
+          f"each (forced), gradcam heatmaps, batch {args.batch}; torch {torch.__version__} with {torch.get_num_threads()} "
+          f"threads in this process, 1 per Ray worker; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    runs = [("in-process", work / "local", {})]
+    runs += [(f"Ray, {n} worker{'s' if n > 1 else ''}", work / f"ray-{n}",
+              {"engine": "ray", "ray": {"workers": n, "batch_size": args.batch}}) for n in workers]
+    t = time.perf_counter()
+    ray.init(num_cpus=max(workers), include_dashboard=False, logging_level="warning", log_to_driver=False)
+    print(f"{'start a local Ray (' + str(max(workers)) + ' CPUs)':<34} {time.perf_counter() - t:6.1f} s", flush=True)
+    reference = None
+    try:
+        for label, site, captions in runs:
+            r = engine_run(site, folder, images, args, captions)
+            same = "reference" if reference is None else ("identical" if r["store"] == reference else "DIFFERENT")
+            reference = r["store"] if reference is None else reference
+            print(f"{label:<34} {len(images) / r['wall']:7.2f} images/s ({r['wall']:.1f} s, {r['computed']} computed, "
+                  f"{r['errors']} errors; first result after {r['first']:.1f} s, then {r['steady']:.2f} images/s; "
+                  f"driver {r['driver']:.2f} s/image for overlays and store); "
+                  f"store {same}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        ray.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=4, help="how many images (the sample photographs, repeated)")
@@ -101,7 +211,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="repeat each measurement, report the best (the machine is shared)")
     parser.add_argument("--tiny", action="store_true", help="a tiny model instead of BLIP-base: checks the script only")
+    parser.add_argument("--engine", choices=["ray"], help="measure the captioning engines instead (in-process and Ray)")
+    parser.add_argument("--workers", default="1,2", help="with --engine ray: the numbers of Ray workers to measure")
     args = parser.parse_args()
+    if args.engine:
+        return engine_bench(args)
 
     rows: list[tuple[str, str]] = []
 

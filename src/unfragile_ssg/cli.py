@@ -231,11 +231,19 @@ def serve(project: Project, port: int, bind: str, open_browser: bool, base_url: 
 @click.option("--decoding", type=click.Choice(["greedy", "beam", "sample"]))
 @click.option("--num-beams", type=int)
 @click.option("--heatmap", type=click.Choice(["gradcam-layers", "relevance", "gradcam", "attention"]))
-def captions(project: Project, prune: bool, strict: bool, **overrides) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), help="Where the model runs: in this process, or on Ray workers.")
+@click.option("--address", help="Ray cluster to join (implies --engine ray; default: RAY_ADDRESS, else a local Ray).")
+@click.option("--workers", type=int, help="Ray workers, each with the model loaded once (captions.ray.workers).")
+def captions(project: Project, prune: bool, strict: bool, address: str | None, workers: int | None, **overrides) -> None:
     """Caption every sample image and compute its heatmaps, filling the caption store."""
     from .captions.command import run_captions_command
 
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    ray = {k: v for k, v in (("address", address), ("workers", workers)) if v is not None}
+    if ray:
+        overrides["ray"] = ray
+    if address and "engine" not in overrides:
+        overrides["engine"] = "ray"
     sys.exit(run_captions_command(project, prune=prune, strict=strict, overrides=overrides))
 
 

@@ -239,6 +239,17 @@ class MatchSettings(Strict):
     candidates: int = Field(32, ge=1, le=1000, description="Candidates per entry, rescored exactly, in big catalogs.")
 
 
+class RaySettings(Strict):
+    """Where and how ``captions.engine: ray`` runs the model (see README, Captions on a Ray cluster)."""
+
+    address: str | None = Field(None, description="Ray cluster to join (ray://host:10001, host:6379 or auto); "
+                                "default: RAY_ADDRESS, else a Ray started for the run on this machine.")
+    workers: int = Field(2, ge=1, le=10000, description="Actors, each with the model loaded once.")
+    batch_size: int | None = Field(None, ge=1, le=256, description="Images per task sent to a worker (default: captions.batch_size).")
+    num_cpus: float = Field(1, gt=0, le=256, description="CPUs each worker reserves; torch runs that many threads in it.")
+    num_gpus: float | None = Field(None, ge=0, le=16, description="GPUs each worker reserves; default: 1 when the cluster has GPUs, else 0.")
+
+
 class CaptionSettings(Strict):
     """The build-time captioning step (BLIP through transformers); see ``unfragile captions``."""
 
@@ -266,6 +277,8 @@ class CaptionSettings(Strict):
     )
     colormap: Literal["viridis", "inferno"] = Field("viridis", description="Perceptually uniform colormap of the heatmaps.")
     store: str = Field("captions", description="Folder of the caption store, relative to the site.")
+    engine: Literal["local", "ray"] = Field("local", description="local: the model runs in this process; ray: on Ray workers (pip install 'unfragile-ssg[ray]').")
+    ray: RaySettings = RaySettings()
 
     @field_validator("store")
     @classmethod

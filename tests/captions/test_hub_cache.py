@@ -59,7 +59,7 @@ def test_captions_from_the_hub_cache_offline(hub_cache, photos, tmp_path, pinned
     assert result.returncode == 0, result.stderr
     assert "captions: 2/2 sample images captioned (0 from the store, 2 computed) by Salesforce/blip-image-captioning-base" in result.stderr
     store = tmp_path / "site" / "captions"
-    records = [json.loads(p.read_text()) for p in sorted(store.glob("*/result.json"))]
+    records = [json.loads(p.read_text()) for p in sorted(store.glob("??/*/result.json"))]
     assert len(records) == 2
     revision = commit if pinned else "main"
     for record in records:

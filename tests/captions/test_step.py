@@ -159,7 +159,7 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     caption_entries(project, entries)
     before = store_files(project)
     root = project.caption_store
-    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    key = next(p.parent for p in root.glob("??/*/result.json"))
     if damage == "truncate-maps":
         path = key / "maps.bin"
         path.write_bytes(path.read_bytes()[:40])
@@ -178,7 +178,7 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
         caption = json.loads(text)["caption"]
         path.write_text(text.replace(f'"caption": {json.dumps(caption)}', f'"caption": {json.dumps("X" + caption[1:])}'), "utf-8")
     elif damage == "misshapen-json":  # right checksums, a file it does not list, outside its folder
-        rewrite(key, lambda r: r["sheet"].update(file="../images/" + next((root / "images").glob("*.webp")).name))
+        rewrite(key, lambda r: r["sheet"].update(file="../../" + next((root / "images").glob("*/*.webp")).relative_to(root).as_posix()))
     elif damage == "maps-of-another-shape":  # the file, its hash and the record agree; the grid does not
         rewrite(key, lambda r: r["heatmap"].update(grid=[3, 4]))
     elif damage == "word-map-out-of-range":
@@ -188,11 +188,11 @@ def test_damaged_store_entry_is_recomputed(make_site, store_files, damage):
     elif damage == "format-1":  # what the store held before heatmaps were data: recomputed
         rewrite(key, lambda r: r.update(format=1))
     elif damage == "delete-photo-record":
-        next((root / "images").glob("*.json")).unlink()
+        next((root / "images").glob("*/*.json")).unlink()
     else:
-        flip_byte(next((root / "images").glob("*.webp")), 0.6) if damage == "flip-photo" else None
+        flip_byte(next((root / "images").glob("*/*.webp")), 0.6) if damage == "flip-photo" else None
         if damage == "truncate-photo":
-            photo = next((root / "images").glob("*.webp"))
+            photo = next((root / "images").glob("*/*.webp"))
             photo.write_bytes(photo.read_bytes()[:60])
     report = caption_entries(project, entries)
     assert not report.warnings
@@ -219,7 +219,7 @@ def test_a_damaged_heatmap_without_the_model_is_not_shown(make_site, store_files
     project, entries = make_site()
     first = caption_entries(project, entries)
     root = project.caption_store
-    key = next(p for p in root.iterdir() if p.is_dir() and p.name != "images")
+    key = next(p.parent for p in root.glob("??/*/result.json"))
     flip_byte(key / "maps.bin")
 
     def unavailable(*args, **kwargs):

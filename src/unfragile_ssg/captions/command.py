@@ -31,11 +31,13 @@ def run_captions_command(project: Project, *, prune: bool, strict: bool, overrid
         if problems:
             print(f"captions: {len(problems)} problem(s) in the content; captioning the {len(entries)} valid entries", file=out)
         report = caption_entries(project, entries, strict=strict, progress=True, overrides=overrides,
-                                 compute_pending=True)
+                                 compute_pending=True, migrate=True)
     except SiteError as error:
         for problem in error.problems:
             print(problem, file=out)
         return 1
+    if report.migrated:
+        print(f"captions: moved {report.migrated} stored item(s) into the store's sharded layout (ab/<key>/, images/cd/)", file=out)
     for problem in report.warnings:
         print(f"{problem}" if problem.severity == "error" else f"warning: {problem}", file=out)
     for entry in entries:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import ValidationError
 
@@ -19,13 +19,14 @@ from ..config import CaptionSettings, Project
 from ..content.load import position_in
 from ..errors import Problem, SiteError
 from . import heatmap as hm
+from .engine import ModelShape
 from .images import BadImage, open_image_bytes, read_image_bytes
 from .model import Decoding, ModelRef, ModelUnavailable, RawCaption, resolve_model
 from .store import CaptionStore, make_key, sha256
 
 OUTPUT_PREFIX = "captions"
 OVERRIDABLE = ("model", "revision", "device", "batch_size", "threads", "precision", "decoding", "num_beams", "top_p", "seed",
-               "max_new_tokens", "min_new_tokens", "prompt", "heatmap", "colormap")
+               "max_new_tokens", "min_new_tokens", "prompt", "heatmap", "colormap", "engine", "ray")
 NO_SPACE_BEFORE = set(",.!?;:%)'")
 NO_SPACE_AFTER = set("('")
 
@@ -107,6 +108,7 @@ class CaptionReport:
     hits: int = 0
     misses: int = 0
     computed: int = 0
+    migrated: int = 0  # entries moved from the store's layout before shards
     seconds: float = 0.0
 
     @property
@@ -123,8 +125,11 @@ def effective_settings(project: Project, overrides: Mapping[str, Any] | None = N
         raise SiteError(f"unknown caption option(s): {', '.join(sorted(unknown))}")
     if not changes:
         return base
+    merged = base.model_dump()
+    for name, value in changes.items():  # a table (``ray``) changes only the keys given
+        merged[name] = {**merged[name], **value} if isinstance(value, Mapping) and isinstance(merged.get(name), dict) else value
     try:
-        return CaptionSettings.model_validate({**base.model_dump(), **changes})
+        return CaptionSettings.model_validate(merged)
     except ValidationError as error:
         raise SiteError([Problem("captions", 0, 0, f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in error.errors()]) from None
 
@@ -247,7 +252,7 @@ def _entry_warnings(project: Project, samples: list[_Sample], message: str) -> l
 
 def caption_entries(project: Project, entries: Iterable, *, strict: bool = False, progress: bool = False,
                     overrides: Mapping[str, Any] | None = None, compute: bool = True,
-                    compute_pending: bool = False) -> CaptionReport:
+                    compute_pending: bool = False, migrate: bool = False) -> CaptionReport:
     """Caption every sample image of ``entries`` from the store, computing misses if allowed.
 
     Problems are returned in ``report.warnings``: unreadable images have severity "error"
@@ -256,12 +261,15 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
     ``compute=False`` (``check``) nothing is written and the model is never loaded.
     Samples of an entry that declares ``captions_pending`` are neither computed nor warned
     about while their caption is missing, unless ``compute_pending`` (``unfragile captions``).
+    ``migrate`` (``unfragile captions``) first moves a store written before the sharded layout
+    into it; a build reads such a store as it is and leaves the committed files alone.
     """
     started = time.perf_counter()
     models = _Models(project, overrides)
+    report = CaptionReport()
     if compute:
         models.store.remove_stale_temporaries()
-    report = CaptionReport()
+        report.migrated = models.store.migrate() if migrate else 0
     samples = models.samples(entries)
     decoded: dict[str, Any] = {}  # image sha -> PIL image, for misses and missing photographs
 
@@ -323,38 +331,60 @@ def caption_entries(project: Project, entries: Iterable, *, strict: bool = False
 
 
 def _compute(ctx: _Context, todo: list[_Sample], decoded: dict, report: CaptionReport, progress: bool) -> None:
-    """Caption ``todo`` with ``ctx``'s model; raises ModelUnavailable when it cannot be loaded."""
-    from .model import load_captioner
+    """Caption ``todo`` with ``ctx``'s model on the engine its settings name (``engine.py``),
+    storing each result as it arrives; raises ModelUnavailable when the model cannot run."""
+    from .engine import open_engine
 
-    captioner = load_captioner(ctx.ref, ctx.settings.device, precision=ctx.settings.precision, threads=ctx.settings.threads)
-    if ctx.ref.kind == "local":
-        ctx.store.remember_model(ctx.ref.spec, ctx.ref.identity)
     bar = None
     if progress:
         from .progress import Progress
 
         bar = Progress(len(todo))
-    size = ctx.settings.batch_size
+    size = (ctx.settings.ray.batch_size if ctx.settings.engine == "ray" else None) or ctx.settings.batch_size
+    remembered = False
     try:
-        for start in range(0, len(todo), size):
-            batch = todo[start : start + size]
-            try:
-                results = captioner.caption([decoded[s.image_sha] for s in batch], ctx.decoding, ctx.settings.heatmap)
-            except Exception as error:  # one failing batch must not lose the others
-                reason = " ".join(str(error).split())[:300] or type(error).__name__
-                for s in batch:
-                    s.problem = Problem(s.shown, 0, 0, f"captioning failed ({type(error).__name__}: {reason})", "error")
+        with open_engine(ctx.ref, ctx.settings, ctx.decoding) as engine:
+            for batch, results in engine.caption(_batches(todo, size, bar)):
+                if isinstance(results, Exception):  # one failing batch must not lose the others
+                    reason = " ".join(str(results).split())[:300] or type(results).__name__
+                    for s in batch:
+                        s.problem = Problem(s.shown, 0, 0, f"captioning failed ({type(results).__name__}: {reason})", "error")
+                else:
+                    if not remembered and ctx.ref.kind == "local":
+                        ctx.store.remember_model(ctx.ref.spec, ctx.ref.identity)
+                        remembered = True
+                    for s, raw in zip(batch, results):
+                        _save(ctx, s, decoded[s.image_sha], raw, engine.shape)
+                        report.computed += 1
                 if bar:
                     bar.advance(len(batch))
-                continue
-            for s, raw in zip(batch, results):
-                _save(ctx, s, decoded[s.image_sha], raw, captioner)
-                report.computed += 1
-            if bar:
-                bar.advance(len(batch))
     finally:
         if bar:
             bar.close()
+
+
+def _batches(todo: list[_Sample], size: int, bar) -> Iterator[tuple[list[_Sample], list[bytes]]]:
+    """Batches of ``size`` samples with their images' bytes, read again as they are sent; an image
+    that changed or went since it was read first gets its problem and stays out."""
+    batch: list[_Sample] = []
+    data: list[bytes] = []
+    for s in todo:
+        try:
+            image = read_image_bytes(s.path, s.shown)
+            if sha256(image) != s.image_sha:
+                raise BadImage(s.shown, "sample image changed while captions were computed: run `unfragile captions` again")
+        except BadImage as bad:
+            s.problem = Problem(bad.shown, 0, 0, f"{bad.message} (sample {s.index + 1} of {s.entry.source})", "error")
+            if bar:
+                bar.advance(1)
+            continue
+        batch.append(s)
+        data.append(image)
+        if len(batch) == size:
+            yield batch, data
+            batch, data = [], []
+    if batch:
+        yield batch, data
 
 
 def _words(raw: RawCaption, special: set[str]) -> list[dict]:
@@ -381,9 +411,9 @@ def _join(words: list[dict]) -> tuple[str, list[bool]]:
     return text, spaces
 
 
-def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, captioner) -> None:
+def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, shape: ModelShape) -> None:
     shown = hm.display_image(image)
-    special = set(getattr(captioner.tokenizer, "all_special_tokens", []))
+    special = set(shape.special_tokens)
     words = _words(raw, special)
     text, spaces = _join(words)
     out_words = []
@@ -417,7 +447,7 @@ def _save(ctx: _Context, s: _Sample, image, raw: RawCaption, captioner) -> None:
         "decoding": decoding_key(ctx.decoding),
         "decoding_summary": decoding_summary(ctx.decoding),
         "heatmap": {"algorithm": ctx.algorithm, "description": ctx.method_text, "render": ctx.render,
-                    "grid": list(captioner.grid), "colormap": ctx.colormap},
+                    "grid": list(shape.grid), "colormap": ctx.colormap},
     }
     s.record = ctx.store.write(s.key, record, files)
 

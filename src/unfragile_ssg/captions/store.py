@@ -3,14 +3,20 @@
 A key is the sha256 of the image's bytes, the model's identity, the generation settings, the
 heatmap algorithm's version and the rendering version. Layout (relative to the store)::
 
-    <key>/result.json          caption, words, file list with each file's sha256, checksum
-    <key>/maps.bin             the heatmaps as data: one byte per patch, the whole caption's grid
+    ab/<key>/result.json       caption, words, file list with each file's sha256, checksum
+    ab/<key>/maps.bin          the heatmaps as data: one byte per patch, the whole caption's grid
                                first, then one per caption word (``heatmap.encode_maps``)
-    <key>/sheet.webp           every one of those heatmaps over a small copy of the photograph,
+    ab/<key>/sheet.webp        every one of those heatmaps over a small copy of the photograph,
                                in the same order: what a page shows without JavaScript
-    images/<sha>.webp          the photograph as displayed (depends on its bytes only)
-    images/<sha>.json          its sha256 and size
+    images/cd/<sha>.webp       the photograph as displayed (depends on its bytes only)
+    images/cd/<sha>.json       its sha256 and size
     models.json                last identity of each local model folder (for CI without it)
+
+``ab`` and ``cd`` are the first two characters of the key and the sha (256 shards), so that no
+folder holds more than a few thousand entries at a million images. Stores written before the
+shards (``<key>/``, ``images/<sha>.webp``) read as they are, and ``migrate`` moves each entry
+into its shard with one rename (``unfragile captions`` and every build that may compute do it
+first): a migration stopped half-way leaves every entry readable where it is.
 
 Files are written to a temporary folder and renamed into place, and every read checks the
 listed hashes, the record's own checksum and its shape, so a half-written, damaged or
@@ -34,7 +40,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from PIL import Image
 
@@ -43,6 +49,7 @@ from ..cachefile import process_running
 STORE_FORMAT = 2
 KEY = re.compile(r"^[0-9a-f]{32}$")
 IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(webp|json)$")
+SHARD = re.compile(r"^[0-9a-f]{2}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.(webp|bin)$")
 MAX_RECORD_BYTES = 1 << 20
 MAX_FILE_BYTES = 8 << 20
@@ -71,12 +78,63 @@ def make_key(image_sha: str, model_identity: str, decoding: dict, heatmap: str, 
 class CaptionStore:
     def __init__(self, root: Path):
         self.root = root
+        self._unsharded: bool | None = None  # holds entries of the layout before shards (found once)
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _folder(self, key: str) -> Path:
+        """The folder of ``key``'s result: ``<key[:2]>/<key>``, or ``<key>`` in a store not migrated yet."""
+        folder = self.root / key[:2] / key
+        if self._has_unsharded() and not folder.is_dir() and (self.root / key).is_dir():
+            return self.root / key
+        return folder
+
+    def _image_file(self, image_sha: str, suffix: str) -> Path:
+        name = f"{image_sha[:32]}{suffix}"
+        path = self.root / "images" / name[:2] / name
+        if self._has_unsharded() and not path.is_file() and (self.root / "images" / name).is_file():
+            return self.root / "images" / name
+        return path
+
+    def _has_unsharded(self) -> bool:
+        if self._unsharded is None:
+            self._unsharded = any(True for _ in self._unsharded_entries())
+        return self._unsharded
+
+    def _unsharded_entries(self) -> Iterator[tuple[Path, Path]]:
+        """(where it is, where it goes) for each entry of the layout before shards."""
+        for folder, wanted in ((self.root, lambda e: e.is_dir() and KEY.match(e.name)),
+                               (self.root / "images", lambda e: e.is_file() and IMAGE_NAME.match(e.name))):
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if wanted(entry):
+                            yield Path(entry.path), folder / entry.name[:2] / entry.name
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+
+    def migrate(self) -> int:
+        """Move every entry of the layout before shards into its shard; return how many moved.
+
+        One rename each: stopped at any point, each entry is in one place or the other, and reads.
+        Where both layouts hold an entry, the sharded one (written by this version) stays.
+        """
+        moved = 0
+        for old, new in list(self._unsharded_entries()):
+            if new.exists():
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+            else:
+                new.parent.mkdir(exist_ok=True)
+                os.rename(old, new)
+            moved += 1
+        self._unsharded = False
+        return moved
 
     # -- results -------------------------------------------------------------------------
 
     def read(self, key: str) -> dict | None:
         """The stored result for ``key``, or None when absent, truncated, damaged or misshapen."""
-        folder = self.root / key
+        folder = self._folder(key)
         try:
             record = json.loads(_read_bounded(folder / "result.json", MAX_RECORD_BYTES).decode("utf-8"))
             if not _well_formed(record) or record["format"] != STORE_FORMAT or record["key"] != key:
@@ -107,25 +165,28 @@ class CaptionStore:
             for name, data in files.items():
                 (tmp / name).write_bytes(data)
             (tmp / "result.json").write_text(canonical_json(record), "utf-8")
-            target = self.root / key
+            target = self.root / key[:2] / key
+            target.parent.mkdir(exist_ok=True)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+        if self._has_unsharded() and (self.root / key).is_dir():  # the damaged copy it replaces
+            shutil.rmtree(self.root / key)
         return record
 
     def path(self, key: str, name: str) -> Path:
-        return self.root / key / name
+        return self._folder(key) / name
 
     # -- displayed photographs -----------------------------------------------------------
 
     def image_path(self, image_sha: str) -> Path:
-        return self.root / "images" / f"{image_sha[:32]}.webp"
+        return self._image_file(image_sha, ".webp")
 
     def image_record_path(self, image_sha: str) -> Path:
-        return self.root / "images" / f"{image_sha[:32]}.json"
+        return self._image_file(image_sha, ".json")
 
     def read_image(self, image_sha: str) -> tuple[int, int] | None:
         """(width, height) of the stored displayed photograph, None when absent, damaged (its
@@ -143,14 +204,19 @@ class CaptionStore:
         """Store a displayed photograph, then its record (a photograph without one is a miss)."""
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-        self._replace(self.image_path(image_sha), data)
         record = {"sha256": sha256(data), "width": width, "height": height}
-        self._replace(self.image_record_path(image_sha), canonical_json(record).encode())
+        for suffix, content in ((".webp", data), (".json", canonical_json(record).encode())):
+            name = f"{image_sha[:32]}{suffix}"
+            self._replace(self.root / "images" / name[:2] / name, content, self.root / "images")
+            if self._has_unsharded():
+                (self.root / "images" / name).unlink(missing_ok=True)
 
     @staticmethod
-    def _replace(target: Path, data: bytes) -> None:
+    def _replace(target: Path, data: bytes, temporaries: Path | None = None) -> None:
+        """Write ``target`` through a temporary file in ``temporaries`` (default: beside it), where
+        ``remove_stale_temporaries`` looks."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=_temporary_prefix(), dir=target.parent)
+        handle, tmp = tempfile.mkstemp(prefix=_temporary_prefix(), dir=temporaries or target.parent)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
@@ -198,20 +264,33 @@ class CaptionStore:
         removed = 0
         if not self.root.is_dir():
             return 0
-        for child in sorted(self.root.iterdir()):
-            if child.is_dir() and KEY.match(child.name) and child.name not in keep_keys:
-                shutil.rmtree(child)
-                removed += 1
-            elif child.name.startswith(".tmp-"):
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
         images = self.root / "images"
-        if images.is_dir():
-            keep = {f"{s[:32]}{suffix}" for s in keep_images for suffix in (".webp", ".json")}
-            for child in sorted(images.iterdir()):
+        keep = {f"{s[:32]}{suffix}" for s in keep_images for suffix in (".webp", ".json")}
+        for folder in [self.root, *_shards(self.root)]:  # the shards, and the layout before them
+            for child in _children(folder):
+                if child.is_dir() and KEY.match(child.name) and child.name not in keep_keys:
+                    shutil.rmtree(child.path)
+                    removed += 1
+                elif child.name.startswith(".tmp-"):
+                    shutil.rmtree(child.path, ignore_errors=True) if child.is_dir() else os.unlink(child.path)
+        for folder in [images, *_shards(images)]:
+            for child in _children(folder):
                 if child.is_file() and (IMAGE_NAME.match(child.name) and child.name not in keep or child.name.startswith(".tmp-")):
-                    child.unlink()
+                    os.unlink(child.path)
                     removed += not child.name.endswith(".json")  # a photograph's record goes with it
         return removed
+
+
+def _children(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _shards(folder: Path) -> list[Path]:
+    return [Path(e.path) for e in _children(folder) if e.is_dir() and SHARD.match(e.name)]
 
 
 def record_checksum(record: dict) -> str:

@@ -33,13 +33,14 @@ class Claim:
     subject: str | None
     first: int | None  # the first side's shown number (for ``basis``: how many sub-scores)
     second: int | None  # (for ``basis``: how many apply)
+    side: int | None = None  # whose claim: 0 the first side, 1 the second (two sides may share a title), None both
 
 
 def _sides_without(kind: str, measure: str, titles: tuple[str, str], flags: tuple[bool, bool]) -> list[Claim]:
     """One claim for the sides that ``flags`` mark: both at once (subject None), or one."""
     if all(flags):
         return [Claim(kind, measure, None, None, None)]
-    return [Claim(kind, measure, title, None, None) for title, flag in zip(titles, flags) if flag]
+    return [Claim(kind, measure, title, None, None, side) for side, (title, flag) in enumerate(zip(titles, flags)) if flag]
 
 
 def claims(first_title: str, first: Scores, second_title: str, second: Scores, tie_margin: float) -> list[Claim]:
@@ -52,18 +53,19 @@ def claims(first_title: str, first: Scores, second_title: str, second: Scores, t
             out += _sides_without("missing", measure, titles, (first.applies_to(measure) and a is None,
                                                                 second.applies_to(measure) and b is None))
         elif a is None or b is None:
-            subject = None if a is None and b is None else (first_title if a is None else second_title)
-            out.append(Claim("missing", measure, subject, a, b))
+            side = None if a is None and b is None else (0 if a is None else 1)
+            out.append(Claim("missing", measure, None if side is None else titles[side], a, b, side))
         elif a == b:
             out.append(Claim("tie", measure, None, a, b))
         elif abs(a - b) <= tie_margin:
             out.append(Claim("close", measure, None, a, b))
         else:
-            out.append(Claim("lead", measure, first_title if a > b else second_title, a, b))
+            side = 0 if a > b else 1
+            out.append(Claim("lead", measure, titles[side], a, b, side))
     if first.rank is not None and second.rank is not None:
-        for title, scores in ((first_title, first), (second_title, second)):
+        for side, scores in enumerate((first, second)):
             if scores.basis < len(SUBSCORES):
-                out.append(Claim("basis", "rank", title, scores.basis, len(scores.applies)))
+                out.append(Claim("basis", "rank", titles[side], scores.basis, len(scores.applies), side))
     return out
 
 
@@ -136,7 +138,7 @@ def client_phrasing(tie_margin: float) -> dict:
 def verdict(first_title: str, first: Scores, second_title: str, second: Scores, tie_margin: float) -> str:
     """Sides in page order: ``first`` is the left column, ``second`` the right one."""
     found = claims(first_title, first, second_title, second, tie_margin)
-    scope = {first_title: first.scope, second_title: second.scope}
+    titles, sides = (first_title, second_title), (first, second)
     sentences: list[str] = []
     overall = found[0]
     if overall.kind == "missing":
@@ -152,12 +154,11 @@ def verdict(first_title: str, first: Scores, second_title: str, second: Scores, 
         sentences.append(_say("overall_lead", leader=overall.subject, high=high, low=low))
 
     subs = [c for c in found[1:] if c.kind != "basis"]
-    for title in (first_title, second_title):
-        leads = [c for c in subs if c.kind == "lead" and c.subject == title]
+    for side, title in enumerate(titles):
+        leads = [c for c in subs if c.kind == "lead" and c.side == side]
         if leads:
-            own_first = title == first_title
-            parts = [_say("lead_item", label=_label(c.measure), own=c.first if own_first else c.second,
-                          other=c.second if own_first else c.first) for c in leads]
+            parts = [_say("lead_item", label=_label(c.measure), own=c.first if side == 0 else c.second,
+                          other=c.second if side == 0 else c.first) for c in leads]
             sentences.append(_say("leads", title=title, items=_join(parts)))
     ties = [c for c in subs if c.kind == "tie"]
     if ties:
@@ -166,22 +167,22 @@ def verdict(first_title: str, first: Scores, second_title: str, second: Scores, 
     if close:
         parts = [_say("close_item", label=_label(c.measure), a=c.first, b=c.second) for c in close]
         sentences.append(_say("close", points=points(tie_margin), items=_join(parts)))
-    for title in (first_title, second_title):
-        missing = [c for c in subs if c.kind == "missing" and c.subject == title]
+    for side, title in enumerate(titles):
+        missing = [c for c in subs if c.kind == "missing" and c.side == side]
         if missing:
             sentences.append(_say("missing", title=title, labels=_join([_label(c.measure) for c in missing])))
-    neither = [c for c in subs if c.kind == "missing" and c.subject is None]
+    neither = [c for c in subs if c.kind == "missing" and c.side is None]
     if neither:
         sentences.append(_say("neither_missing", labels=_join([_label(c.measure) for c in neither])))
-    for title in (first_title, second_title):
-        inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.subject == title]
+    for side, title in enumerate(titles):
+        inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.side == side]
         if inapplicable:
-            sentences.append(_inapplicable("inapplicable", title, inapplicable, [scope[title]]))
-    inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.subject is None]
+            sentences.append(_inapplicable("inapplicable", title, inapplicable, [sides[side].scope]))
+    inapplicable = [c.measure for c in subs if c.kind == "inapplicable" and c.side is None]
     if inapplicable:
         sentences.append(_inapplicable("neither_inapplicable", None, inapplicable, [first.scope, second.scope]))
     for c in found:
         if c.kind == "basis":
-            scores = first if c.subject == first_title else second
+            scores = sides[c.side]  # type: ignore[index]
             sentences.append(_say("basis", title=c.subject, basis=basis_text(c.first, scores.applies, scores.scope)))  # type: ignore[arg-type]
     return PHRASES["sentence_gap"].join(sentences)

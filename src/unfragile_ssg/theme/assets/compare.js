@@ -46,13 +46,16 @@
 
   // -- the verdict: catalog/verdict.py's claims, then its sentences --
 
-  function claim(kind, measure, subject, first, second) {
-    return { kind: kind, measure: measure, subject: subject, first: first, second: second };
+  // side: 0 the first side, 1 the second (two sides may share a title), null both
+  function claim(kind, measure, subject, first, second, side) {
+    return { kind: kind, measure: measure, subject: subject, first: first, second: second, side: side === undefined ? null : side };
   }
 
   function sidesWithout(kind, measure, titles, flags) {
     if (flags[0] && flags[1]) return [claim(kind, measure, null, null, null)];
-    return titles.filter(function (t, i) { return flags[i]; }).map(function (t) { return claim(kind, measure, t, null, null); });
+    var out = [];
+    titles.forEach(function (title, side) { if (flags[side]) out.push(claim(kind, measure, title, null, null, side)); });
+    return out;
   }
 
   function claims(first, second, tieMargin, measures, subscores) {
@@ -66,20 +69,21 @@
         out = out.concat(sidesWithout("inapplicable", measure, titles, [!applyA, !applyB]));
         out = out.concat(sidesWithout("missing", measure, titles, [applyA && isNone(a), applyB && isNone(b)]));
       } else if (isNone(a) || isNone(b)) {
-        var subject = isNone(a) && isNone(b) ? null : (isNone(a) ? first.title : second.title);
-        out.push(claim("missing", measure, subject, a, b));
+        var missingSide = isNone(a) && isNone(b) ? null : (isNone(a) ? 0 : 1);
+        out.push(claim("missing", measure, missingSide === null ? null : titles[missingSide], a, b, missingSide));
       } else if (a === b) {
         out.push(claim("tie", measure, null, a, b));
       } else if (Math.abs(a - b) <= tieMargin) {
         out.push(claim("close", measure, null, a, b));
       } else {
-        out.push(claim("lead", measure, a > b ? first.title : second.title, a, b));
+        var leader = a > b ? 0 : 1;
+        out.push(claim("lead", measure, titles[leader], a, b, leader));
       }
     });
     if (!isNone(first.shown.rank) && !isNone(second.shown.rank)) {
-      [first, second].forEach(function (s) {
+      [first, second].forEach(function (s, side) {
         var count = basis(s, subscores);
-        if (count < subscores.length) out.push(claim("basis", "rank", s.title, count, s.applies.length));
+        if (count < subscores.length) out.push(claim("basis", "rank", titles[side], count, s.applies.length, side));
       });
     }
     return out;
@@ -98,9 +102,7 @@
                            scopes: unique(scopes).join(p.scopes_or) });
     };
     var found = claims(first, second, v.tie_margin, v.measures, rules.subscores);
-    var scope = {};
-    scope[first.title] = first.scope;
-    scope[second.title] = second.scope;
+    var sides = [first, second];
     var titles = [first.title, second.title];
     var sentences = [];
     var overall = found[0];
@@ -116,13 +118,13 @@
                                            low: Math.min(overall.first, overall.second) }));
     }
     var subs = found.slice(1).filter(function (c) { return c.kind !== "basis"; });
-    var of = function (kind, subject) {
-      return subs.filter(function (c) { return c.kind === kind && (subject === undefined || c.subject === subject); });
+    var of = function (kind, side) {
+      return subs.filter(function (c) { return c.kind === kind && (side === undefined || c.side === side); });
     };
-    titles.forEach(function (title) {
-      var leads = of("lead", title);
+    titles.forEach(function (title, side) {
+      var leads = of("lead", side);
       if (leads.length) {
-        var ownFirst = title === first.title;
+        var ownFirst = side === 0;
         sentences.push(say("leads", { title: title, items: join(leads.map(function (c) {
           return say("lead_item", { label: label(c.measure), own: ownFirst ? c.first : c.second, other: ownFirst ? c.second : c.first });
         })) }));
@@ -136,22 +138,22 @@
         return say("close_item", { label: label(c.measure), a: c.first, b: c.second });
       })) }));
     }
-    titles.forEach(function (title) {
-      var missing = of("missing", title);
+    titles.forEach(function (title, side) {
+      var missing = of("missing", side);
       if (missing.length) sentences.push(say("missing", { title: title, labels: join(missing.map(function (c) { return label(c.measure); })) }));
     });
     var neither = of("missing", null);
     if (neither.length) sentences.push(say("neither_missing", { labels: join(neither.map(function (c) { return label(c.measure); })) }));
     var measuresOf = function (list) { return list.map(function (c) { return c.measure; }); };
-    titles.forEach(function (title) {
-      var own = measuresOf(of("inapplicable", title));
-      if (own.length) sentences.push(inapplicable("inapplicable", title, own, [scope[title]]));
+    titles.forEach(function (title, side) {
+      var own = measuresOf(of("inapplicable", side));
+      if (own.length) sentences.push(inapplicable("inapplicable", title, own, [sides[side].scope]));
     });
     var neitherApplies = measuresOf(of("inapplicable", null));
     if (neitherApplies.length) sentences.push(inapplicable("neither_inapplicable", null, neitherApplies, [first.scope, second.scope]));
     found.forEach(function (c) {
       if (c.kind !== "basis") return;
-      var s = c.subject === first.title ? first : second;
+      var s = sides[c.side];
       sentences.push(say("basis", { title: c.subject, basis: s.basisTexts[c.first] }));
     });
     return sentences.join(p.sentence_gap);

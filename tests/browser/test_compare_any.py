@@ -154,7 +154,10 @@ def test_a_pair_without_a_page_gets_a_full_table_and_its_verdict(site, chromium)
     assert fresh.input_value("#compare-a") == entries[a]["name"]
 
     # a name that is no entry, or the same entry twice, empties the table rather than keep the last pair
+    page.fill("#compare-b", "No such")
+    assert page.locator(".compare-status").inner_text() == "Pick two entries: type to filter by name."  # still typing
     page.fill("#compare-b", "No such entry")
+    page.locator("#compare-b").press("Enter")
     assert "No entry is named “No such entry”" in page.locator(".compare-status").inner_text()
     assert page.locator("table.compare-result tbody tr").first.locator("td").all_inner_texts() == ["–", "–"]
     assert parse_qs(urlsplit(page.url).query) == {"a": [a]}

@@ -285,12 +285,13 @@
       var query = params.toString();
       win.history.replaceState(null, "", win.location.pathname + (query ? "?" + query : "") + win.location.hash);
     }
-    function update() {
+    // committed: the reader left the input or pressed Enter (while typing, a name not yet whole is no error)
+    function update(committed) {
       var picked = inputs.map(function (input) { return resolve(input.value); });
       keep(picked);
       if (!picked[0] || !picked[1]) {
         var typed = inputs.filter(function (input, i) { return input.value.trim() && !picked[i]; });
-        clear(typed.length ? "No entry is named “" + typed[0].value.trim() + "”: pick one from the list." : blank.status);
+        clear(typed.length && committed ? "No entry is named “" + typed[0].value.trim() + "”: pick one from the list." : blank.status);
       } else if (picked[0].slug === picked[1].slug) {
         clear("Pick two different entries.");
       } else {
@@ -298,7 +299,7 @@
       }
     }
 
-    box.querySelector("form").addEventListener("submit", function (event) { event.preventDefault(); update(); });
+    box.querySelector("form").addEventListener("submit", function (event) { event.preventDefault(); update(true); });
     status.textContent = "Loading the catalog…";
     win.fetch(rules.urls.catalog).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
@@ -327,8 +328,11 @@
         var found = params.get(name) ? resolve(params.get(name)) : null;
         inputs[i].value = found ? nameOf[found.slug] : (params.get(name) || "");
       });
-      inputs.forEach(function (input) { input.addEventListener("input", update); });
-      update();
+      inputs.forEach(function (input) {
+        input.addEventListener("input", function () { update(false); });
+        input.addEventListener("change", function () { update(true); });
+      });
+      update(true);
     }).catch(function () {
       status.textContent = "The catalog could not be loaded: the comparison pages below still work.";
     });

@@ -18,6 +18,7 @@ AUDITED = {  # page name -> path under the base path
     "home": "",
     "entry": "models/lens-captioner/",
     "comparison": "compare/lens-captioner-vs-quill-prompts/",
+    "compare-any": "compare/?a=argus-detector&b=lens-captioner",  # filled by compare.js
     "methodology": "methodology/",
     "search": "search/?q=caption",
 }
@@ -113,12 +114,15 @@ FOCUSABLE = """() => [...document.querySelectorAll(
   .filter(el => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')"""
 
 
-@pytest.mark.parametrize("path", ["", "models/lens-captioner/", "compare/lens-captioner-vs-quill-prompts/", "search/?q=caption"])
+@pytest.mark.parametrize("path", ["", "models/lens-captioner/", "compare/lens-captioner-vs-quill-prompts/", "search/?q=caption",
+                                  "compare/?a=argus-detector&b=lens-captioner"])
 def test_keyboard_reaches_every_interactive_element(served_sites, page, path):
     site = served_sites["root"]
     page.goto(site.url(path))
     if path.startswith("search/"):
         search_results(page)
+    if path.startswith("compare/?"):
+        page.wait_for_function("() => document.querySelector('.compare-status').textContent.endsWith('side by side.')")
     count = page.evaluate(f"() => ({FOCUSABLE})().map((el, i) => el.setAttribute('data-focus-id', i)).length")
     assert count > 5
     reached: list[str] = []
@@ -148,6 +152,8 @@ def test_axe_finds_no_violation_and_screenshots_are_saved(served_sites, chromium
             page.goto(site.url(path))
             if name == "search":
                 search_results(page)
+            if name == "compare-any":
+                page.wait_for_function("() => document.querySelector('.compare-status').textContent.endsWith('side by side.')")
             if name == "entry":
                 page.locator("details.more-capabilities summary").click()  # audit the expanded list too
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}-{device}.png"), full_page=True)

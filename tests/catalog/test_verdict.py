@@ -110,3 +110,14 @@ def test_missing_beside_does_not_apply():
     assert "P has insufficient data for adoption." in text
     assert "P is not scored on quality: it does not apply to prompts." in text
     check_verdict(text, "M", model, "P", prompts, 2.0)
+
+
+def test_two_sides_that_share_a_title_keep_their_own_claims():
+    # any two entries can be compared (/compare/?a=&b=), and two may share a title
+    first = Scores(rank=60, adoption=10, quality=None, ecosystem=77, match_graph=5, scope="models")
+    second = Scores(rank=18, adoption=40, quality=30, ecosystem=24, match_graph=5, scope="models")
+    text = verdict("A", first, "A", second, 2.0)
+    assert text.count("A leads on") == 2
+    assert "A leads on ecosystem (77 vs 24)." in text and "A leads on adoption (40 vs 10)." in text
+    assert text.count("has insufficient data for quality") == 1
+    assert text.endswith("A's rank rests on 3 of 4 sub-scores.")

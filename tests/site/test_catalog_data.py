@@ -91,6 +91,15 @@ def test_passports_agree_with_the_html_pages(example: Path) -> None:
         shown = set(re.findall(r'href="/(compare/[^"]+/)"', page.split('id="compare"', 1)[1]))
         assert {c["comparison_url"].removeprefix("https://unfragile.example.org/") for c in passport["compared_with"]} == shown
         assert f'<link rel="alternate" type="application/json" href="/api/v1/passport/{artifact["slug"]}.json">' in page
+        # what the compare page builds its tables from (compare.js): the numbers as the pages show them
+        entry = catalog[artifact["slug"]]
+        assert entry["shown"]["unfragile_rank"] == (None if rank["value"] is None else int(rank["shown"]))
+        for name in labels:
+            score = passport["scores"]["subscores"][name]
+            assert entry["shown"][name] == (int(score["shown"]) if score["value"] is not None else None), (path.name, name)
+        assert entry["capability_count"] == len(passport["capabilities"])
+        assert entry["compared_with"] == [c["slug"] for c in passport["compared_with"]]
+        assert str(len(entry["compared_with"])) == cells["Times Matched"]
 
 
 def test_the_seed_pairs_twin_holds_its_table_and_verdict(example: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..catalog.model import SUBSCORE_LABELS, SUBSCORES
+from ..catalog.verdict import shown
 from ..content.schema import Capability, FailureMode, Signals
 from ..pages.urls import CATALOG_PATH, LLMS_PATH, SCHEMA_PATHS, compare_path, entry_path, passport_path, twin_path
 
@@ -147,6 +148,14 @@ class CatalogScores(_Shape):
     match_graph: float | None
 
 
+class CatalogShown(_Shape):
+    unfragile_rank: int | None
+    adoption: int | None
+    quality: int | None
+    ecosystem: int | None
+    match_graph: int | None
+
+
 class CatalogEntry(_Shape):
     slug: str
     name: str
@@ -155,6 +164,11 @@ class CatalogEntry(_Shape):
     tasks: list[str]
     pricing: Pricing
     scores: CatalogScores = Field(description="null: insufficient data, or the sub-score does not apply (the passport says which).")
+    shown: CatalogShown = Field(description="The scores as the pages show them: whole numbers, rounded once from the unrounded score "
+                                            "(the verdicts compare these); null as in scores.")
+    capability_count: int = Field(ge=0)
+    compared_with: list[str] = Field(description="The slugs of the entries it has a comparison page with, sorted; "
+                                                 "their number is its times matched.")
     url: str
     passport: str
 
@@ -279,6 +293,9 @@ def catalog_index(context) -> dict:
             slug=entry.slug, name=entry.head.title, type=_type(context, entry), kind=entry.kind, tasks=list(entry.head.tasks),
             pricing=_pricing(entry.head.pricing),
             scores=CatalogScores(unfragile_rank=_round(scores.rank), **{n: _round(scores.get(n)) for n in SUBSCORES}),
+            shown=CatalogShown(unfragile_rank=shown(scores.rank), **{n: shown(scores.get(n)) for n in SUBSCORES}),
+            capability_count=entry.kept.capability_count,
+            compared_with=sorted(pair.other(entry.slug) for pair in catalog.pairs_of[entry.slug]),
             url=absolute(entry_path(entry.kind, entry.slug)), passport=absolute(passport_path(entry.slug)),
         ))
     settings = context.project.settings

@@ -17,6 +17,7 @@ from ..pages.cards import CARD_HEIGHT, CARD_WIDTH, Card, entry_card, pair_card
 from ..pages.plan import LIST_PAGE_SIZE, PlannedPage
 from ..pages.urls import CATALOG_PATH, SCHEMA_PATHS, Linker, compare_path, entry_path, paged, passport_path, pricing_path, task_path, twin_of, twin_path
 from . import api
+from .comparison import client_rules, rules_script
 from .engine import render_template
 from .markdown import render_markdown
 
@@ -265,6 +266,8 @@ class SiteContext:
         return self.base(page, title, "Every side-by-side comparison in the catalog, grouped by task.") | {
             "heading": "Comparisons", "groups": groups, "total": len(index),
             "pagination": self.pagination("compare/", number, count),
+            # the first page also compares any two entries, in the browser (compare.js)
+            "compare_rules": rules_script(client_rules(self, PRICING_LABELS)) if number == 1 and len(self.catalog.entries) > 1 else None,
         }
 
     def share_card(self, card: Card) -> dict[str, Any]:

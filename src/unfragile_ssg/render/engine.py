@@ -19,12 +19,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from ..catalog.model import SUBSCORES
 from ..config import Project
 from ..errors import Problem, SiteError
 from ..pages.urls import Linker
 from ..paths import outside_site, site_files
 from .markdown import markdown_for_agents, render_inline
 from .assets import Asset
+from .comparison import CELL_TEXTS, ROWS
 
 THEME_LAYOUTS = Path(__file__).resolve().parent.parent / "theme" / "layouts"
 MAX_REPEATED = 1_000_000  # items or characters a template's '*' may make
@@ -102,6 +104,8 @@ def make_environment(project: Project, linker: Linker, assets: dict[str, Asset])
             raise KeyError(f"asset '{name}' not found in the theme or the site's assets/") from None
 
     env.globals.update(url=linker.url, absolute_url=linker.absolute, asset=asset, site=project.settings)
+    # the comparison table's rows and words, shared with the compare page's script (render.comparison)
+    env.globals.update(comparison_rows=ROWS, cell_texts=CELL_TEXTS, comparison_subscores=len(SUBSCORES))
     env.filters["score"] = format_score
     env.filters["inline"] = lambda text: Markup(render_inline(text, linker.base_path))
     env.filters["thousands"] = lambda n: f"{n:,}"

@@ -299,6 +299,8 @@ def top_candidates_exact(sims: np.ndarray, count: int):
     """Per row of ``sims``, the ``count`` columns with the largest values, ties going to the
     lower column (a choice that depends on the values alone); the weakest chosen value and column."""
     m = len(sims)
+    if count == 0:
+        return np.zeros((m, 0), np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
     picked = np.sort(np.argpartition(sims, -count, axis=1)[:, -count:], axis=1)
     values = np.take_along_axis(sims, picked, axis=1)
     floor = values.min(axis=1)
@@ -311,8 +313,8 @@ def top_candidates_exact(sims: np.ndarray, count: int):
         picked[r] = np.sort(np.concatenate([above, ties]))
     values = np.take_along_axis(sims, picked, axis=1)
     floor = values.min(axis=1)
-    floor_index = np.array([picked[r][values[r] == floor[r]].max() for r in range(m)], dtype=np.int64) if m else np.zeros(0, np.int64)
-    return picked, floor.astype(np.int64), floor_index
+    floor_index = np.where(values == floor[:, None], picked, -1).max(axis=1) if m else np.zeros(0, np.int64)
+    return picked, floor.astype(np.int64), floor_index.astype(np.int64)
 
 
 def _select(entries: list[Entry], settings: Settings, similarities, a: np.ndarray, b: np.ndarray, sim: np.ndarray,

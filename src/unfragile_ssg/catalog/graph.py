@@ -131,10 +131,12 @@ def build_graph(entries: list[Entry], settings: Settings, caches: Caches | None 
     return graph
 
 
-def update_graph(entries: list[Entry], settings: Settings, previous: GraphState | None) -> tuple[MatchGraph, GraphState]:
+def update_graph(entries: list[Entry], settings: Settings, previous: GraphState | None,
+                 counts: list[TermCounts] | None = None) -> tuple[MatchGraph, GraphState]:
     """The graph of ``entries`` (sorted by slug), computed again only where ``previous`` (the
-    state of an earlier graph) cannot give it: equal to computing it from scratch."""
-    return _compute(entries, entry_term_counts(entries), settings, previous)
+    state of an earlier graph) cannot give it: equal to computing it from scratch. ``counts``:
+    the entries' term counts, when the caller has them (``build_graph`` has them from a cache)."""
+    return _compute(entries, counts if counts is not None else entry_term_counts(entries), settings, previous)
 
 
 def _fingerprint_settings(settings: Settings) -> str:
@@ -227,6 +229,14 @@ def _compute(entries: list[Entry], counts: list[TermCounts], settings: Settings,
         dst = near.ravel()
         keys = np.unique(np.minimum(src, dst) * n + np.maximum(src, dst))
 
+    # the curated pairs are scored beside the candidates (and kept like them), but only the
+    # candidates compete for an entry's k strongest
+    index = {slug: i for i, slug in enumerate(slugs)}
+    curated = np.array([index[p.a] * n + index[p.b] for p in curated_pairs(entries)], dtype=np.int64)
+    candidate_count = len(keys)
+    candidates, keys = keys, np.union1d(keys, curated).astype(np.int64)
+    candidate = np.isin(keys, candidates)
+
     # exact similarities: kept for the pairs of unchanged rows, computed for the others
     a, b = keys // n, keys % n
     sim, task_sim, text_sim = np.zeros(len(keys)), np.zeros(len(keys)), np.zeros(len(keys))
@@ -241,8 +251,9 @@ def _compute(entries: list[Entry], counts: list[TermCounts], settings: Settings,
         todo = ~reuse
     sim[todo], task_sim[todo], text_sim[todo] = _similarities(settings, tf, tasks, kinds, a[todo], b[todo])
 
-    graph = _select(entries, settings, lambda x, y: _similarities(settings, tf, tasks, kinds, x, y), a, b, sim, task_sim, text_sim, exact)
-    graph.candidate_pairs = int(len(keys))
+    graph = _select(entries, settings, lambda x, y: _similarities(settings, tf, tasks, kinds, x, y), a, b, sim, task_sim,
+                    text_sim, exact, candidate)
+    graph.candidate_pairs = candidate_count
     new_state = GraphState(settings_key, slugs, rows, curated_key, near.astype("<i8").tobytes(),
                            floor.astype("<i8").tobytes(), floor_index.astype("<i8").tobytes(), keys.astype("<i8").tobytes(),
                            sim.astype("<f8").tobytes(), task_sim.astype("<f8").tobytes(), text_sim.astype("<f8").tobytes(), graph)
@@ -318,9 +329,9 @@ def top_candidates_exact(sims: np.ndarray, count: int):
 
 
 def _select(entries: list[Entry], settings: Settings, similarities, a: np.ndarray, b: np.ndarray, sim: np.ndarray,
-            task_sim: np.ndarray, text_sim: np.ndarray, exact: bool) -> MatchGraph:
-    """The graph from the scored candidate pairs (``a`` < ``b``, ascending): each entry's k
-    strongest at or above the threshold, and the curated pairs."""
+            task_sim: np.ndarray, text_sim: np.ndarray, exact: bool, candidate: np.ndarray) -> MatchGraph:
+    """The graph from the scored pairs (``a`` < ``b``, ascending): each entry's k strongest
+    ``candidate`` pairs at or above the threshold, and the curated pairs."""
     n = len(entries)
     slugs = [e.slug for e in entries]
     index = {s: i for i, s in enumerate(slugs)}
@@ -332,7 +343,7 @@ def _select(entries: list[Entry], settings: Settings, similarities, a: np.ndarra
         dst = np.concatenate([b, a])
         both = np.concatenate([sim, sim])
         pair_id = np.concatenate([np.arange(len(a)), np.arange(len(a))])
-        ok = both >= match.threshold
+        ok = (both >= match.threshold) & np.concatenate([candidate, candidate])
         src, dst, both, pair_id = src[ok], dst[ok], both[ok], pair_id[ok]
         order = np.lexsort((dst, -both, src))
         src, pair_id = src[order], pair_id[order]

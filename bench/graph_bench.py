@@ -3,6 +3,10 @@
     .venv/bin/python bench/graph_bench.py                 # 1,000 and 10,000 entries
     .venv/bin/python bench/graph_bench.py --entries 2000
 
+Then a one-entry edit (a word no other entry has; three of the commonest words), the graph
+(from term counts at hand, as the build's term cache gives them) updated from the previous state (``update_graph``) beside computed afresh, and whether the two
+are equal.
+
 Each size runs in a fresh child process, so that its peak memory is its own. Texts are as
 long as bench/synthetic.py's (4–14 capabilities of 100–160 words, a 2–5 paragraph overview)
 but drawn from a Zipf-distributed vocabulary of 30,000 words, as real text is, rather than
@@ -68,7 +72,7 @@ for i, slug in enumerate(slugs):
         "capabilities": caps, "compare_with": [o for o in rng.sample(slugs, 4) if o != slug][:3],
     })
     body = "\n\n".join(words(rng.randint(60, 120), tasks) for _ in range(rng.randint(2, 5)))
-    entries.append(Entry("models" if i % 3 else "prompts", slug, fields, body, f"content/{slug}.md", "0" * 64))
+    entries.append(Entry.of("models" if i % 3 else "prompts", slug, fields, body, f"content/{slug}.md", f"{i:064x}"))
 settings = Settings(tasks={t: TaskSettings(label=t) for t in TASKS})
 if len(sys.argv) > 3:
     import pickle
@@ -85,10 +89,31 @@ t0, c0 = time.perf_counter(), time.process_time()
 graph = build_graph(entries, settings)
 t_graph, c_graph = time.perf_counter() - t0, time.process_time() - c0
 t0, c0 = time.perf_counter(), time.process_time()
-scores, breakdowns = score_entries(entries, graph, settings)
+scores = score_entries(entries, graph, settings).scores
 t_score, c_score = time.perf_counter() - t0, time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"entries": n, "tfidf_s": t_text, "graph_s": t_graph, "score_s": t_score, "graph_cpu": c_graph, "score_cpu": c_score,
+
+# one-entry edits, updated from the previous state and computed afresh (they must be equal)
+import dataclasses
+from unfragile_ssg.catalog.graph import update_graph
+from unfragile_ssg.catalog.terms import entry_term_counts
+ordered = sorted(entries, key=lambda e: e.slug)
+counts = entry_term_counts(ordered)  # as a build has them from its term cache: only an edited entry is counted
+_, state = update_graph(ordered, settings, None, counts)
+edits = {}
+for label, extra in (("rare_word", " zzyzx"), ("common_words", " " + " ".join(VOCAB[:3]))):
+    edited = ordered[:]
+    edited[n // 2] = dataclasses.replace(ordered[n // 2], body=ordered[n // 2].body + extra, digest="e" * 64)
+    edited_counts = counts[:]
+    t0, c0 = time.perf_counter(), time.process_time()
+    edited_counts[n // 2] = entry_term_counts([edited[n // 2]])[0]
+    updated, updated_state = update_graph(edited, settings, state, edited_counts)
+    t_update, c_update = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    fresh, fresh_state = update_graph(edited, settings, None, edited_counts)
+    edits[label] = {"update_s": t_update, "update_cpu": c_update, "full_s": time.perf_counter() - t0,
+                    "full_cpu": time.process_time() - c0, "equal": updated == fresh and updated_state == fresh_state}
+print(json.dumps({"edits": edits, "entries": n, "tfidf_s": t_text, "graph_s": t_graph, "score_s": t_score, "graph_cpu": c_graph, "score_cpu": c_score,
                   "pairs": len(graph.pairs), "curated": graph.stats["curated"], "candidate_pairs": graph.candidate_pairs,
                   "exact": graph.exact, "vocabulary": vocabulary, "nonzeros": nnz,
                   "rss_before_mb": base_rss, "peak_rss_mb": peak, "ranked": sum(s.rank is not None for s in scores.values())}))
@@ -114,6 +139,10 @@ def main() -> None:
             f"{' (all pairs, exact)' if r['exact'] else ''}; vocabulary {r['vocabulary']:,}, {r['nonzeros']:,} non-zeros; "
             f"peak RSS {r['peak_rss_mb']:.0f} MB ({r['peak_rss_mb'] - r['rss_before_mb']:+.0f} MB over the catalog in memory)"
         )
+        for label, e in r["edits"].items():
+            print(f"{'':>8} one-entry edit ({label.replace('_', ' ')}): updated {e['update_s']:.2f} s wall, "
+                  f"{e['update_cpu']:.2f} s CPU; computed afresh {e['full_s']:.2f} s wall, {e['full_cpu']:.2f} s CPU; "
+                  f"equal: {e['equal']}")
 
 
 if __name__ == "__main__":

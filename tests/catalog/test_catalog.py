@@ -47,13 +47,10 @@ def test_every_verdict_of_a_random_catalog_matches_its_table(seed):
 
 
 def _example_catalog():
-    from unfragile_ssg.content.load import load_entries
-    from unfragile_ssg.content.validate import validate_entries
+    from unfragile_ssg.content.entries import load_site_entries
 
     project = load_project(ROOT / "unfragile.yaml")
-    raws = load_entries(project)
-    raws = raws[0] if isinstance(raws, tuple) else raws
-    entries, problems = validate_entries(project, raws)
+    entries, _ = load_site_entries(project)
     return project, build_catalog(project, entries)
 
 

@@ -5,13 +5,15 @@ import hashlib
 import random
 
 import numpy as np
+import pytest
 
 from unfragile_ssg.catalog import graph as graph_module
 from unfragile_ssg.catalog.enrich import build_catalog
-from unfragile_ssg.catalog.graph import build_graph, strength_score, weighted_degree
-from unfragile_ssg.catalog.text import tfidf, top_candidates
+from unfragile_ssg.catalog.graph import build_graph, nearest, strength_score, top_candidates_exact, update_graph, weighted_degree
+from unfragile_ssg.catalog.text import tfidf
 from unfragile_ssg.config import MatchSettings
 from unfragile_ssg.content.validate import Fields
+from unfragile_ssg.memo import Caches
 
 from .helpers import make_entry, random_entries, settings
 
@@ -97,10 +99,14 @@ def test_times_matched_counts_comparison_pages():
     assert len({p.slug for p in catalog.pairs}) == len(catalog.pairs)
 
 
-def test_top_candidates_excludes_self():
-    v = np.eye(5, dtype=np.float32) + 0.1
-    near = top_candidates(v, 2)
+def test_nearest_excludes_self_and_breaks_ties_by_row_number():
+    v = np.eye(5, dtype=np.float32) + 1
+    near, floor, floor_index = nearest(v, 2)
     assert all(i not in row for i, row in enumerate(near))
+    assert near.tolist() == [[1, 2], [0, 2], [0, 1], [0, 1], [0, 1]]  # all others tie: the lowest rows win
+    assert floor.tolist() == [7] * 5 and floor_index.tolist() == [2, 2, 1, 1, 1]
+    picked, low, at = top_candidates_exact(np.array([[3.0, 1.0, 3.0, 2.0, 3.0]]), 2)
+    assert picked.tolist() == [[0, 2]] and low.tolist() == [3] and at.tolist() == [2]
 
 
 def _with_digest(entry):
@@ -112,18 +118,17 @@ def _with_digest(entry):
 def test_the_graph_is_reused_only_while_all_it_is_computed_from_is_unchanged(tmp_path, monkeypatch):
     rng = random.Random(8)
     entries = [_with_digest(e) for e in random_entries(rng, 60)]
-    terms, cached = tmp_path / "terms.msgpack", tmp_path / "graph.msgpack"
-    build_graph(entries, settings(), terms, cached)
-    computed = []
-    real = graph_module._compute_graph
-    monkeypatch.setattr(graph_module, "_compute_graph", lambda *args: computed.append(1) or real(*args))
+    build_graph(entries, settings(), Caches(tmp_path))
+    selected = []
+    real = graph_module._select
+    monkeypatch.setattr(graph_module, "_select", lambda *args: selected.append(1) or real(*args))
 
     evidence = entries[:]  # new evidence and a new licence: words, tasks, kind and compare_with as they were
     fields = entries[3].fields.model_copy(update={"license": "Apache-2.0", "signals": random_entries(rng, 60)[5].fields.signals})
     evidence[3] = _with_digest(dataclasses.replace(entries[3], kept=Fields.pack(fields)))
     assert evidence[3].digest != entries[3].digest
-    reused = build_graph(evidence, settings(), terms, cached)
-    assert computed == []
+    reused = build_graph(evidence, settings(), Caches(tmp_path))
+    assert selected == []
     assert reused == build_graph(evidence, settings())  # what computing it again gives
 
     words = evidence[:]
@@ -132,7 +137,88 @@ def test_the_graph_is_reused_only_while_all_it_is_computed_from_is_unchanged(tmp
     tasks[9] = _with_digest(dataclasses.replace(evidence[9], kept=Fields.pack(
         evidence[9].fields.model_copy(update={"tasks": ["agents"]}))))
     for changed, match in ((words, MatchSettings()), (tasks, MatchSettings()), (evidence, MatchSettings(threshold=0.3))):
-        build_graph(evidence, settings(), terms, cached)  # the cache holds the unchanged catalog's graph
-        computed.clear()
-        found = build_graph(changed, settings(match=match), terms, cached)
-        assert computed == [1] and found == build_graph(changed, settings(match=match))
+        build_graph(evidence, settings(), Caches(tmp_path))  # the cache holds the unchanged catalog's graph
+        selected.clear()
+        found = build_graph(changed, settings(match=match), Caches(tmp_path))
+        assert selected == [1] and found == build_graph(changed, settings(match=match))
+
+
+_VOCABULARY = "caption image agent tool plan prompt code quantum toaster video ocr scan".split()
+
+
+def _edit(rng: random.Random, entries: list, kinds: bool = True) -> list:
+    """The catalog after a random edit of one to three entries: their words (new, removed, common
+    or rare ones), tasks, kind or curated pairs."""
+    edited = entries[:]
+    slugs = [e.slug for e in entries]
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(len(edited))
+        entry = edited[i]
+        what = rng.choice(["words", "words", "rare word", "tasks", "kind", "compare_with"] if kinds else ["words", "rare word"])
+        if what == "words":
+            text = " ".join(rng.choice(_VOCABULARY) for _ in range(rng.randint(0, 12)))
+            edited[i] = make_entry(entry.slug, kind=entry.kind, tasks=entry.head.tasks, text=text,
+                                   compare_with=entry.head.compare_with)
+        elif what == "rare word":  # a word no other entry has: its document frequency goes 0 -> 1
+            edited[i] = make_entry(entry.slug, kind=entry.kind, tasks=entry.head.tasks,
+                                   text=f"{entry.body} unique{rng.randrange(10**6)}", compare_with=entry.head.compare_with)
+        elif what == "tasks":
+            fields = entry.fields.model_copy(update={"tasks": rng.sample(entry.head.tasks + ["agents", "ocr"], 1)})
+            edited[i] = dataclasses.replace(entry, kept=Fields.pack(fields))
+        elif what == "kind":
+            edited[i] = dataclasses.replace(entry, kind="prompts" if entry.kind == "models" else "models")
+        else:
+            fields = entry.fields.model_copy(update={"compare_with": rng.sample(slugs, rng.randint(0, 2))})
+            edited[i] = dataclasses.replace(entry, kept=Fields.pack(fields))
+        edited[i] = _with_digest(edited[i])
+    return edited
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_an_updated_graph_equals_one_computed_afresh(seed):
+    """Random catalogs, small (all pairs) and big enough for the sketch, each edited again and
+    again: the graph updated from the previous build's state is the one computed from scratch,
+    and so is the state it hands on, array for array."""
+    rng = random.Random(seed)
+    n = rng.choice([12, 40, 150, 260])
+    entries = sorted((_with_digest(e) for e in random_entries(rng, n)), key=lambda e: e.slug)
+    match = MatchSettings(candidates=rng.choice([4, 8, 20, 1000]), neighbours=rng.randint(1, 4),
+                          threshold=rng.choice([0.0, 0.15, 0.4]), sketch_dims=rng.choice([16, 64]))
+    s = settings(match=match)
+    graph, state = update_graph(entries, s, None)
+    for _ in range(6):
+        entries = _edit(rng, entries)
+        graph, state = update_graph(entries, s, state)
+        fresh_graph, fresh_state = update_graph(entries, s, None)
+        assert graph == fresh_graph
+        assert state == fresh_state
+
+
+def test_an_update_recomputes_only_the_rows_an_edit_reaches(monkeypatch):
+    """A word no other entry has changes one entry's vector (its document frequency goes from 0
+    to 1, every other term's stays): only that entry's candidates and pairs are computed again."""
+    rng = random.Random(4)
+    entries = sorted((_with_digest(e) for e in random_entries(rng, 400)), key=lambda e: e.slug)
+    s = settings(match=MatchSettings(candidates=16))
+    _, state = update_graph(entries, s, None)
+    chosen, scored = [], []
+    real_nearest, real_similarities = graph_module.nearest, graph_module._similarities
+    monkeypatch.setattr(graph_module, "nearest", lambda sketch, count, rows=None: chosen.append(
+        len(sketch) if rows is None else len(rows)) or real_nearest(sketch, count, rows))
+    monkeypatch.setattr(graph_module, "_similarities", lambda settings, tf, tasks, kinds, a, b: scored.append(len(a))
+                        or real_similarities(settings, tf, tasks, kinds, a, b))
+    edited = entries[:]
+    edited[10] = _with_digest(dataclasses.replace(entries[10], body=entries[10].body + " zzyzx"))
+    graph, _ = update_graph(edited, s, state)
+    assert graph == update_graph(edited, s, None)[0]
+    assert chosen[0] < 60  # the rows whose candidates it can change, of 400
+    assert scored[0] <= 16 * 2 + 60  # the pairs of the edited entry (its candidates, and those choosing it)
+
+
+def test_adding_an_entry_changes_every_idf_and_computes_afresh():
+    rng = random.Random(6)
+    entries = sorted((_with_digest(e) for e in random_entries(rng, 120)), key=lambda e: e.slug)
+    s = settings(match=MatchSettings(candidates=8))
+    _, state = update_graph(entries[:-1], s, None)
+    graph, _ = update_graph(entries, s, state)
+    assert graph == update_graph(entries, s, None)[0]

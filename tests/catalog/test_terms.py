@@ -12,6 +12,7 @@ import numpy as np
 
 from unfragile_ssg.catalog import terms
 from unfragile_ssg.catalog.text import entry_text, term_counts, term_key, tfidf, tfidf_from_counts
+from unfragile_ssg.memo import Caches
 
 from .helpers import make_entry
 
@@ -48,27 +49,25 @@ def _entries():
 
 
 def test_cache_counts_only_changed_entries_and_gives_the_same_counts(tmp_path: Path, monkeypatch) -> None:
-    cache = tmp_path / "terms.msgpack"
     entries = _entries()
-    first = terms.entry_term_counts(entries, cache)
+    first = terms.entry_term_counts(entries, Caches(tmp_path))  # each build its own Caches: read from the file
     counted: list[str] = []
     real = terms.term_counts
     monkeypatch.setattr(terms, "term_counts", lambda text: counted.append(text) or real(text))
 
-    again = terms.entry_term_counts(entries, cache)
+    again = terms.entry_term_counts(entries, Caches(tmp_path))
     assert counted == []
     assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(first, again))
 
     entries[1] = dataclasses.replace(make_entry("beta", text="beta video"), digest="changed")
-    changed = terms.entry_term_counts(entries, cache)
+    changed = terms.entry_term_counts(entries, Caches(tmp_path))
     assert len(counted) == 1 and "video" in counted[0]
     assert term_key("video") in changed[1][0].tolist()
 
 
 def test_damaged_cache_is_counted_again_and_replaced(tmp_path: Path) -> None:
-    cache = tmp_path / "terms.msgpack"
-    cache.write_bytes(b"not a cache file")
+    (tmp_path / "terms.msgpack").write_bytes(b"not a cache file")
     entries = _entries()
-    counts = terms.entry_term_counts(entries, cache)
+    counts = terms.entry_term_counts(entries, Caches(tmp_path))
     assert [keys.tolist() for keys, _ in counts] == [term_counts(entry_text(e))[0].tolist() for e in entries]
-    assert terms._load(cache).keys() == {e.digest for e in entries}
+    assert terms._unpack(Caches(tmp_path).memo("terms", terms.StoredCounts).get()).keys() == {e.digest for e in entries}

@@ -7,12 +7,13 @@ import time
 from pathlib import Path
 
 from unfragile_ssg.content.cache import Codec, EntryCache
+from unfragile_ssg.memo import Caches
 
 TEXT = Codec(str, lambda value: value, lambda key, record: record)  # values that are their own records
 
 
 def fill(folder: Path, values: dict[str, str]) -> EntryCache:
-    cache = EntryCache(folder, TEXT)
+    cache = EntryCache(Caches(folder), TEXT)
     for name, value in values.items():
         key = EntryCache.key(f"content/models/{name}.md", value.encode())
         if cache.get(key) is None:
@@ -22,7 +23,7 @@ def fill(folder: Path, values: dict[str, str]) -> EntryCache:
 
 
 def shard_times(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    return {p.name: p.stat().st_mtime_ns for p in (folder / "entries").iterdir()}
 
 
 def test_hits_after_a_save_and_only_changed_shards_rewritten(tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_hits_after_a_save_and_only_changed_shards_rewritten(tmp_path: Path) -> 
     written = shard_times(tmp_path)
     assert 10 < len(written) <= 64 and not any(name.endswith(".tmp") for name in written)
 
-    again = EntryCache(tmp_path, TEXT)
+    again = EntryCache(Caches(tmp_path), TEXT)
     assert all(again.get(EntryCache.key(f"content/models/{n}.md", v.encode())) == v for n, v in values.items())
     again.save()
     assert shard_times(tmp_path) == written  # nothing changed: nothing written
@@ -44,13 +45,13 @@ def test_hits_after_a_save_and_only_changed_shards_rewritten(tmp_path: Path) -> 
 def test_a_damaged_shard_costs_only_its_entries(tmp_path: Path) -> None:
     values = {f"e{i}": f"value {i}" for i in range(200)}
     fill(tmp_path, values)
-    victim = sorted(tmp_path.iterdir())[0]
+    victim = sorted((tmp_path / "entries").iterdir())[0]
     victim.write_bytes(victim.read_bytes()[:20])
-    cache = EntryCache(tmp_path, TEXT)
+    cache = EntryCache(Caches(tmp_path), TEXT)
     hits = [n for n, v in values.items() if cache.get(EntryCache.key(f"content/models/{n}.md", v.encode())) == v]
     assert 0 < len(hits) < len(values)
     fill(tmp_path, values)  # the damaged shard is written again, whole
-    repaired = EntryCache(tmp_path, TEXT)
+    repaired = EntryCache(Caches(tmp_path), TEXT)
     assert all(repaired.get(EntryCache.key(f"content/models/{n}.md", v.encode())) == v for n, v in values.items())
 
 
@@ -63,12 +64,12 @@ def _aged(path: Path, text: str, seconds_ago: int = 60) -> None:
 def test_unchanged_files_are_known_by_their_stats_and_not_read(tmp_path: Path) -> None:
     entry = tmp_path / "a.md"
     _aged(entry, "first")
-    cache = EntryCache(tmp_path / "cache", TEXT)
+    cache = EntryCache(Caches(tmp_path / "cache"), TEXT)
     key, data = cache.file_key("content/models/a.md", entry)
     assert data == b"first" and key == EntryCache.key("content/models/a.md", b"first")
     cache.save()
 
-    again = EntryCache(tmp_path / "cache", TEXT)
+    again = EntryCache(Caches(tmp_path / "cache"), TEXT)
     assert again.file_key("content/models/a.md", entry) == (key, None)  # not read
 
     _aged(entry, "other", seconds_ago=30)  # same size, another time: read again
@@ -79,18 +80,18 @@ def test_unchanged_files_are_known_by_their_stats_and_not_read(tmp_path: Path) -
 def test_files_modified_in_the_last_seconds_are_always_read(tmp_path: Path) -> None:
     entry = tmp_path / "a.md"
     entry.write_text("fresh", "utf-8")
-    cache = EntryCache(tmp_path / "cache", TEXT)
+    cache = EntryCache(Caches(tmp_path / "cache"), TEXT)
     cache.file_key("content/models/a.md", entry)
     cache.save()
     # a second edit within the same timestamp tick could keep the time: never trusted
-    assert EntryCache(tmp_path / "cache", TEXT).file_key("content/models/a.md", entry)[1] == b"fresh"
+    assert EntryCache(Caches(tmp_path / "cache"), TEXT).file_key("content/models/a.md", entry)[1] == b"fresh"
 
 
 def test_a_damaged_stats_file_costs_only_reading_the_files(tmp_path: Path) -> None:
     entry = tmp_path / "a.md"
     _aged(entry, "first")
-    cache = EntryCache(tmp_path / "cache", TEXT)
+    cache = EntryCache(Caches(tmp_path / "cache"), TEXT)
     cache.file_key("content/models/a.md", entry)
     cache.save()
-    (tmp_path / "cache" / "stats.msgpack").write_bytes(b"\x80\x05garbage")
-    assert EntryCache(tmp_path / "cache", TEXT).file_key("content/models/a.md", entry)[1] == b"first"
+    (tmp_path / "cache" / "entries" / "stats.msgpack").write_bytes(b"\x80\x05garbage")
+    assert EntryCache(Caches(tmp_path / "cache"), TEXT).file_key("content/models/a.md", entry)[1] == b"first"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from unfragile_ssg.post.links import check_links, find_broken, parse_page
+from unfragile_ssg.memo import Caches
+from unfragile_ssg.post.links import check_links, find_broken, link_memo, parse_page
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -117,7 +118,8 @@ def test_external_links_are_checked_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_cached_verdicts_are_dropped_when_the_files_change(tmp_path: Path) -> None:
-    site, cache = tmp_path / "site", tmp_path / "links.msgpack"
+    site = tmp_path / "site"
+    cache = link_memo(Caches(tmp_path / "cache"), site)
     write(site, {"index.html": '<a href="/models/x/">x</a>', "models/x/index.html": "<p>x</p>"})
     keys = {"index.html": "k1", "models/x/index.html": "k2"}
     files = list(keys)
@@ -135,7 +137,8 @@ def test_cached_verdicts_are_dropped_when_the_files_change(tmp_path: Path) -> No
 def test_an_unchanged_page_is_checked_again_when_a_page_it_links_into_changes(tmp_path: Path, monkeypatch) -> None:
     from unfragile_ssg.post import links
 
-    site, cache = tmp_path / "site", tmp_path / "links.msgpack"
+    site = tmp_path / "site"
+    cache = link_memo(Caches(tmp_path / "cache"), site)
     write(site, {"index.html": '<a href="/b/#part">b</a><a href="/c/">c</a><a href="#main">m</a><main id="main"></main>',
                  "b/index.html": '<h2 id="part">P</h2>', "c/index.html": '<p>c</p>'})
     keys = {"index.html": "home", "b/index.html": "b1", "c/index.html": "c1"}

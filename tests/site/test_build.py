@@ -83,14 +83,14 @@ def test_incremental_rebuild_renders_only_what_changed(basic_site: Path, tmp_pat
 
 def test_builds_in_one_process_hand_the_entry_cache_on_in_memory(basic_site: Path, tmp_path: Path, monkeypatch) -> None:
     """As ``serve`` does: the second build reads no cache from disk and parses only the edited file."""
-    from unfragile_ssg.site import build as build_module
+    from unfragile_ssg.content import entries as loader  # the loader reads the files
 
     output, memory = tmp_path / "out", BuildMemory()
     build(basic_site, output, memory=memory)
     shutil.rmtree(basic_site.parent / ".unfragile-cache" / "entries")  # only the memory can know the entries now
     parsed: list[str] = []
-    real = build_module.read_entry
-    monkeypatch.setattr(build_module, "read_entry", lambda project, kind, path, *data: parsed.append(path.name) or real(project, kind, path, *data))
+    real = loader.read_entry
+    monkeypatch.setattr(loader, "read_entry", lambda project, kind, path, *data: parsed.append(path.name) or real(project, kind, path, *data))
     entry = basic_site.parent / "content" / "models" / "gamma-writer.md"
     entry.write_text(entry.read_text("utf-8") + "\nOne more line.\n", "utf-8")
     build(basic_site, output, memory=memory)
@@ -104,21 +104,21 @@ def test_builds_in_one_process_hand_the_entry_cache_on_in_memory(basic_site: Pat
 
 def test_a_file_saved_again_while_it_is_parsed_is_not_cached_under_its_old_bytes(basic_site: Path, tmp_path: Path,
                                                                                  monkeypatch) -> None:
-    from unfragile_ssg.site import build as build_module
+    from unfragile_ssg.content import entries as loader  # the loader reads the files
 
     output = tmp_path / "out"
     build(basic_site, output)
     entry = basic_site.parent / "content" / "models" / "gamma-writer.md"
     saved = entry.read_text("utf-8").replace("Gamma writes.", "Gamma as hashed.")
     entry.write_text(saved, "utf-8")
-    real = build_module.read_entry
+    real = loader.read_entry
 
     def save_again_first(project, kind, path, *data):
         if path.name == entry.name:  # the editor saves once more after the build hashed the file
             path.write_text(saved.replace("Gamma as hashed.", "Gamma as parsed."), "utf-8")
         return real(project, kind, path, *data)
 
-    monkeypatch.setattr(build_module, "read_entry", save_again_first)
+    monkeypatch.setattr(loader, "read_entry", save_again_first)
     build(basic_site, output)
     monkeypatch.undo()
     entry.write_text(saved, "utf-8")  # back to the bytes the second build hashed

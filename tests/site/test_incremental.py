@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from unfragile_ssg.config import load_project
+from unfragile_ssg.memo import Caches
 from unfragile_ssg.site import write
 from unfragile_ssg.site.build import BuildOptions, build_site
 
@@ -117,7 +118,7 @@ def test_the_first_rebuild_copies_the_output_while_the_catalog_is_computed(tmp_p
 
     entry.write_text(re.sub(r"^title: .*$", "title: Copied meanwhile", original, count=1, flags=re.M), "utf-8")
     # a spare's manifest left behind by a spare deleted by hand does not count as a spare
-    write.save_manifest(write.manifest_path(cache, tmp_path / ".out.previous"), {"index.html": write.PageRecord("old", (1, 2, 3, 4))})
+    write.save_manifest(write.manifest_memo(Caches(cache), tmp_path / ".out.previous"), {"index.html": write.PageRecord("old", (1, 2, 3, 4))})
     started, copied_here = [], []
     real_background = write.Background
     monkeypatch.setattr(write, "Background", lambda function, *args: started.append(function) or real_background(function, *args))

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from unfragile_ssg import cachefile
+from unfragile_ssg.catalog.graph import GraphState
 from unfragile_ssg.config import load_project
+from unfragile_ssg.memo import Caches
 from unfragile_ssg.site.build import BuildOptions, build_site
 from unfragile_ssg.site.write import list_files
 
@@ -75,7 +77,7 @@ def test_a_pickle_in_place_of_any_cache_file_never_runs(site, tmp_path: Path) ->
     assert tree(output) == clean
     assert result.stats.rendered == result.pages  # nothing trusted: every page rendered again
     assert not any((cache / name).exists() for name in LEGACY_NAMES)  # the old format's files are gone
-    assert cachefile.load(cache / "graph.msgpack", cachefile.stamp(3)) is not None  # written anew
+    assert Caches(cache).memo("graph", GraphState).get() is not None  # written anew
 
 
 def test_one_flipped_byte_in_any_cache_file_costs_time_not_bytes(site) -> None:
@@ -97,21 +99,18 @@ def test_one_flipped_byte_in_any_cache_file_costs_time_not_bytes(site) -> None:
 def test_a_cache_of_the_right_stamp_and_the_wrong_shape_is_a_miss(site) -> None:
     """Any file can be written by a pull request with a valid frame: what it holds is checked."""
     config, output, cache, clean = site
-    from unfragile_ssg.catalog.enrich import SCORES_FORMAT
-    from unfragile_ssg.catalog.graph import GRAPH_FORMAT
-    from unfragile_ssg.post.links import CACHE_VERSION
-    from unfragile_ssg.site.write import MANIFEST_FORMAT
-
-    def forge(name: str, fmt: object, data: object) -> None:
-        (cache / name).write_bytes(cachefile.frame(cachefile.stamp(fmt), cachefile.encode(data)))
+    def forge(name: str, data: object) -> None:  # a memo's frame and stamp, any key, a value of another shape
+        memo = Caches(cache).memo(name.removesuffix(".msgpack"), object)
+        (cache / name).write_bytes(cachefile.frame(memo._version(), cachefile.encode(("", cachefile.Raw(cachefile.encode(data))))))
 
     [links] = [n for n in cache_files(cache) if n.startswith("links/")]
-    forge(links, CACHE_VERSION, {"pages": {"index.html": [1, 2]}, "files": 3, "verdicts": []})
-    forge("graph.msgpack", GRAPH_FORMAT, ["a key", b"\x93\x01\x02"])
-    forge("scores.msgpack", SCORES_FORMAT, {"x": {"scores": "high"}})
+    forge(links, {"pages": {"index.html": [1, 2]}, "files": 3, "verdicts": []})
+    forge("graph.msgpack", ["a key", b"\x93\x01\x02"])
+    forge("scores.msgpack", {"x": {"scores": "high"}})
+    forge("terms.msgpack", {"digests": 3})
     for name in cache_files(cache):
         if name.startswith("builds/"):
-            forge(name, MANIFEST_FORMAT, {"index.html": ["key", "not a signature"]})
+            forge(name, {"index.html": ["key", "not a signature"]})
     build(config, output, cache)
     assert tree(output) == clean
 
@@ -122,16 +121,17 @@ def test_entries_from_a_forged_cache_are_checked_against_the_schema(site) -> Non
     config, output, cache, clean = site
     from unfragile_ssg.content.cache import EntryCache
 
-    entries = EntryCache(cache / "entries")
+    entries = EntryCache(Caches(cache))
     shard = next(p for p in sorted((cache / "entries").iterdir()) if p.name != "stats.msgpack")
-    stored = cachefile.load(shard, entries.version)
+    memo = Caches(cache).memo(f"entries/{shard.stem}", dict)
+    stored = memo.get(entries.version)
     assert stored
     forged = {key: [*record[:7], b'{"title": "", "pricing": "priceless"}', *record[8:]] for key, record in stored.items()}
-    shard.write_bytes(cachefile.frame(entries.version, cachefile.encode(forged)))
-    assert not set(forged) & set(EntryCache(cache / "entries").items)
+    memo.put(forged, entries.version)
+    assert not set(forged) & set(EntryCache(Caches(cache)).items)
     build(config, output, cache)
     assert tree(output) == clean
-    assert set(forged) <= set(EntryCache(cache / "entries").items)  # the shard was written again
+    assert set(forged) <= set(EntryCache(Caches(cache)).items)  # the shard was written again
 
 
 def test_temporary_files_of_killed_cache_writes_are_removed(site) -> None:

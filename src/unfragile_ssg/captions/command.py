@@ -16,16 +16,15 @@ def run_captions_command(project: Project, *, prune: bool, strict: bool, overrid
     Returns the exit code: 0 when every sample is captioned, 1 when problems remain (invalid
     entries, unreadable images, a model that cannot be loaded).
     """
-    from ..content.load import load_entries
-    from ..content.validate import validate_entries
+    from ..content.entries import load_site_entries
+    from ..memo import Caches
     from .step import caption_entries, effective_settings, prune_store
 
     out = stream or sys.stderr
     try:
         settings = effective_settings(project, overrides)
-        raws, problems = load_entries(project)
-        entries, invalid = validate_entries(project, raws)
-        problems = sorted(set(problems) | set(invalid))
+        problems: list = []
+        entries, _ = load_site_entries(project, Caches(project.cache_dir), problems_found=problems)
         for problem in problems:
             print(problem, file=out)
         if problems:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .. import cachefile
+from ..memo import Caches, Memo
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 # Files whose bytes define a local model's behaviour (weights, config, tokenizer, processor).
@@ -58,7 +58,7 @@ class ModelRef:
     display: str
 
 
-def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Path | None = None,
+def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Memo | None = None,
                   remembered: dict[str, str] | None = None) -> ModelRef:
     """Find the model named by the ``captions.model`` setting without importing torch.
 
@@ -83,24 +83,25 @@ def resolve_model(spec: str, revision: str | None, root: Path, *, hash_cache: Pa
     return ModelRef(spec, "hub", spec, f"hub:{spec}@{rev}", shown)
 
 
-HASH_CACHE_FORMAT = 1
-
-
 class FileHash(NamedTuple):
     stamp: str  # size and modification time when hashed
     sha256: str
 
 
-def folder_digest(folder: Path, hash_cache: Path | None = None) -> str:
+def hash_memo(caches: Caches) -> Memo:
+    """The local models' file hashes (``caption-model-hashes`` in the cache layout)."""
+    return caches.memo("caption-model-hashes", dict[str, FileHash])
+
+
+def folder_digest(folder: Path, hash_cache: Memo | None = None) -> str:
     """sha256 over the names and contents of the files that define a saved model.
 
-    Each file's hash is remembered in ``hash_cache`` (a cache file) by size and modification
-    time, so a rebuild does not re-read a gigabyte of weights; a damaged one costs reading them.
+    Each file's hash is remembered in ``hash_cache`` (a memo) by size and modification time,
+    so a rebuild does not re-read a gigabyte of weights; a damaged one costs reading them.
     """
-    version = cachefile.stamp(HASH_CACHE_FORMAT)
     cache: dict[str, FileHash] = {}
     if hash_cache is not None:
-        cache = cachefile.load(hash_cache, version, dict[str, FileHash]) or {}
+        cache = dict(hash_cache.get() or {})
     changed = False
     outer = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in IDENTITY_SUFFIXES):
@@ -119,7 +120,7 @@ def folder_digest(folder: Path, hash_cache: Path | None = None) -> str:
         outer.update(f"{rel}\0{entry.sha256}\n".encode())
     if changed and hash_cache is not None:
         try:
-            cachefile.save(hash_cache, version, cache)
+            hash_cache.put(cache)
         except OSError:
             pass
     return outer.hexdigest()

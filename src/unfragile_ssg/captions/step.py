@@ -14,14 +14,14 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import ValidationError
 
-from .. import cachefile
 from ..config import CaptionSettings, Project
 from ..content.load import position_in
 from ..errors import Problem, SiteError
+from ..memo import Caches
 from . import heatmap as hm
 from .engine import ModelShape
 from .images import BadImage, open_image_bytes, read_image_bytes
-from .model import Decoding, ModelRef, ModelUnavailable, RawCaption, resolve_model
+from .model import Decoding, ModelRef, ModelUnavailable, RawCaption, hash_memo, resolve_model
 from .store import CaptionStore, make_key, sha256
 
 OUTPUT_PREFIX = "captions"
@@ -225,7 +225,7 @@ class _Models:
             if spec != settings.model:
                 settings = settings.model_copy(update={"model": spec, "revision": None})
             ref = resolve_model(spec, settings.revision, self.project.root,
-                                hash_cache=self.project.cache_dir / f"caption-model-hashes{cachefile.SUFFIX}", remembered=self.store.models())
+                                hash_cache=hash_memo(Caches(self.project.cache_dir)), remembered=self.store.models())
             self.contexts[spec] = _Context(self.project, settings, self.store, ref)
         return self.contexts[spec]
 

@@ -134,14 +134,13 @@ def write_site(root: Path, model: str | Path, images: dict[str, bytes], *, capti
 def load_site(config: Path):
     """The project and its valid entries (raises if the test site is invalid)."""
     from ..config import load_project
-    from ..content.load import load_entries
-    from ..content.validate import validate_entries
+    from ..content.entries import load_site_entries
 
     project = load_project(config)
-    raws, problems = load_entries(project)
-    entries, invalid = validate_entries(project, raws)
-    if problems or invalid:
-        raise AssertionError("\n".join(map(str, problems + invalid)))
+    problems: list = []
+    entries, _ = load_site_entries(project, problems_found=problems)
+    if problems:
+        raise AssertionError("\n".join(map(str, problems)))
     return project, entries
 
 

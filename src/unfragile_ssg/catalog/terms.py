@@ -2,23 +2,20 @@
 
 Counting words is most of the text side of the match graph, and depends on nothing but the
 entry file: the cache keys each entry's counts by the file's digest, so a rebuild counts only
-the entries that changed. The cache is one cache file (``cachefile``), replaced atomically,
-and rewritten only when it changed; a missing, damaged, outdated or inconsistent one only
-costs counting again.
+the entries that changed. The cache is one memo (``memo``: ``terms`` in the cache layout),
+rewritten only when it changed; a missing, damaged, outdated or inconsistent one only costs
+counting again.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .. import cachefile
 from ..content.validate import Entry
+from ..memo import Caches
 from .text import TermCounts, entry_text, term_counts
-
-FORMAT = 4
 
 
 class StoredCounts(NamedTuple):
@@ -30,20 +27,20 @@ class StoredCounts(NamedTuple):
     values: bytes  # float64, as ``keys``
 
 
-def entry_term_counts(entries: list[Entry], cache: Path | None = None) -> list[TermCounts]:
+def entry_term_counts(entries: list[Entry], caches: Caches | None = None) -> list[TermCounts]:
     """Term counts per entry, in the order of ``entries``."""
-    stored = _load(cache) if cache is not None else {}
+    memo = caches.memo("terms", StoredCounts) if caches is not None else None
+    stored = _unpack(memo.get()) if memo is not None else {}
     counts = [stored.get(entry.digest) for entry in entries]
     missing = [i for i, found in enumerate(counts) if found is None]
     for i in missing:
         counts[i] = term_counts(entry_text(entries[i]))
-    if cache is not None and (missing or len(stored) != len(entries)):
-        _save(cache, {entry.digest: found for entry, found in zip(entries, counts)})
+    if memo is not None and (missing or len(stored) != len(entries)):
+        memo.put(_pack({entry.digest: found for entry, found in zip(entries, counts)}))
     return counts  # type: ignore[return-value]
 
 
-def _load(cache: Path) -> dict[str, TermCounts]:
-    stored = cachefile.load(cache, cachefile.stamp(FORMAT), StoredCounts)
+def _unpack(stored: StoredCounts | None) -> dict[str, TermCounts]:
     if stored is None:
         return {}
     try:
@@ -61,7 +58,7 @@ def _load(cache: Path) -> dict[str, TermCounts]:
             for digest, length, end in zip(digests, lengths.tolist(), ends.tolist())}
 
 
-def _save(cache: Path, counts: dict[str, TermCounts]) -> None:
+def _pack(counts: dict[str, TermCounts]) -> StoredCounts:
     """All counts in two arrays (and the length of each entry's run): loading 20,000 small arrays
     took ten times as long as loading two."""
     digests = list(counts)
@@ -69,5 +66,4 @@ def _save(cache: Path, counts: dict[str, TermCounts]) -> None:
     lengths = np.array([len(keys) for keys, _ in rows], dtype=np.int64)
     keys = np.concatenate([keys for keys, _ in rows]) if rows else np.zeros(0, dtype=np.uint64)
     values = np.concatenate([c for _, c in rows]) if rows else np.zeros(0)
-    cachefile.save(cache, cachefile.stamp(FORMAT), StoredCounts(
-        digests, lengths.astype("<i8").tobytes(), keys.astype("<u8").tobytes(), values.astype("<f8").tobytes()))
+    return StoredCounts(digests, lengths.astype("<i8").tobytes(), keys.astype("<u8").tobytes(), values.astype("<f8").tobytes())

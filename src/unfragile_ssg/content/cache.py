@@ -3,9 +3,9 @@
 A rebuild parses and validates only the files that changed. A file whose size, modification
 time and inode are those recorded by the last build is not even read (as git and make do);
 a file modified within the last two seconds is not recorded, since a second edit within the
-same timestamp tick could keep its time. The cache is a folder of cache files (``cachefile``:
-shards, by file path, and the index of file stats), each written atomically, and only the
-shards whose entries changed are written again; a missing, damaged or outdated shard is
+same timestamp tick could keep its time. The cache is a set of memos (``memo``: ``entries/NN``,
+shards by file path, and ``entries/stats``, the index of file stats), and only the shards
+whose entries changed are written again; a missing, damaged or outdated shard is
 ignored and rebuilt, never trusted. An entry read back is checked against the schema again
 (a pull request can write the cache), and one that fails is a miss.
 """
@@ -19,20 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from .. import cachefile
+from ..memo import Caches
 from ..yamldoc import Positions
 from .load import RawEntry
 from .schema import EntryFields, EntryHead
 from .validate import Fields
 
-FORMAT = 6
 SHARDS = 64
 SETTLE_NS = 2_000_000_000  # a file modified more recently than this is read every time
 
 
 def _version() -> str:
+    """The schema the records were checked against (the code's digest is in every memo's stamp)."""
     schema = repr(sorted(EntryFields.model_json_schema().items()))
-    return cachefile.stamp(f"{FORMAT}:{hashlib.sha256(schema.encode()).hexdigest()}")
+    return hashlib.sha256(schema.encode()).hexdigest()
 
 
 class EntryRecord(NamedTuple):
@@ -91,16 +91,19 @@ Stats = dict[str, tuple[tuple[int, int, int], str]]
 
 
 class EntryCache:
-    def __init__(self, folder: Path, codec: Codec = ENTRY_RESULTS):
-        self.folder = folder
+    def __init__(self, caches: Caches, codec: Codec = ENTRY_RESULTS):
+        self.caches = caches
         self.codec = codec
         self.version = _version()
+        # the cache keeps the entries it decodes: the memos need not keep the records as well
+        self.shards = [caches.memo(f"entries/{shard:02d}", dict[str, codec.record], keep=False) for shard in range(SHARDS)]
+        self.stats_memo = caches.memo("entries/stats", Stats, keep=False)
         self.items: dict[str, Any] = {}
         self.used: dict[str, Any] = {}
         self.loaded: list[set[str]] = [set() for _ in range(SHARDS)]
         for shard in range(SHARDS):
             # None: costs parsing its entries again
-            stored = cachefile.load(self._path(shard), self.version, dict[str, codec.record])
+            stored = self.shards[shard].get(self.version)
             if stored is not None:
                 values = self._values(stored)
                 self.items.update(values)
@@ -117,11 +120,8 @@ class EntryCache:
                 continue
         return values
 
-    def _path(self, shard: int) -> Path:
-        return self.folder / f"{shard:02d}{cachefile.SUFFIX}"
-
     def _load_stats(self) -> Stats:
-        stored = cachefile.load(self.folder / f"stats{cachefile.SUFFIX}", self.version, Stats)
+        stored = self.stats_memo.get(self.version)
         return stored if stored is not None else {}  # None: costs reading every file once
 
     @staticmethod
@@ -165,10 +165,10 @@ class EntryCache:
         for shard, items in enumerate(shards):
             if items.keys() == self.loaded[shard]:
                 continue
-            cachefile.save(self._path(shard), self.version, {key: self.codec.encode(value) for key, value in items.items()})
+            self.shards[shard].put({key: self.codec.encode(value) for key, value in items.items()}, self.version)
             self.loaded[shard] = set(items)
         if self.seen_stats != self.stats:
-            cachefile.save(self.folder / f"stats{cachefile.SUFFIX}", self.version, self.seen_stats)
+            self.stats_memo.put(self.seen_stats, self.version)
             self.stats = dict(self.seen_stats)
 
     def next_build(self) -> "EntryCache":

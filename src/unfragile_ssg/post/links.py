@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
-from .. import cachefile
+from ..memo import CacheLayout, Caches, Memo
 from ..errors import Problem
 from ..site.write import list_files
 
@@ -37,7 +37,6 @@ _EXTERNAL_SCHEMES = ("http:", "https:", "//")
 _SKIPPED_SCHEMES = ("mailto:", "tel:", "data:", "blob:", "about:")
 PARALLEL_PAGES = 2000  # below this, starting worker processes costs more than it saves
 MAX_REPORTED_PAGES = 3  # per broken external link
-CACHE_VERSION = 6
 
 
 class PageLinks:
@@ -183,12 +182,17 @@ class LinkCache:
                 if depends is not None and page in unchanged and unchanged.issuperset(depends)}
 
 
-def load_cache(cache: Path | None) -> LinkCache:
-    stored = cachefile.load(cache, cachefile.stamp(CACHE_VERSION), LinkCache) if cache is not None else None
+def link_memo(caches: Caches, folder: Path) -> Memo:
+    """One cache of parsed pages per output folder (the staging folder is named after it)."""
+    return caches.memo(CacheLayout.of_folder("links", folder), LinkCache)
+
+
+def load_cache(cache: Memo | None) -> LinkCache:
+    stored = cache.get() if cache is not None else None
     return stored if stored is not None else LinkCache()  # a missing, damaged or misshapen cache only costs a full parse
 
 
-def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str],
+def save_cache(cache: Memo | None, keys: dict[str, str], pages: dict[str, PageLinks], files: str, verdicts: dict[str, str],
                clean: dict[str, tuple[str, ...]]) -> None:
     if cache is None:
         return
@@ -196,7 +200,7 @@ def save_cache(cache: Path | None, keys: dict[str, str], pages: dict[str, PageLi
         pages={page: (keys[page], *links.packed(), clean.get(page)) for page, links in pages.items() if page in keys},
         files=files, verdicts=verdicts,
     )
-    cachefile.save(cache, cachefile.stamp(CACHE_VERSION), data)
+    cache.put(data)
 
 
 @dataclass(frozen=True)
@@ -390,7 +394,7 @@ def check_links(
     strict: bool = False,
     external: bool = False,
     jobs: int = 0,
-    cache: Path | None = None,
+    cache: Memo | None = None,
     keys: dict[str, str] | None = None,
     html: list[str] | None = None,
     files: list[str] | None = None,
@@ -406,7 +410,7 @@ def check_links(
     ``fresh`` were parsed as they were rendered."""
     started = time.perf_counter()
     keys = keys or {}
-    stored = load_cache(cache)
+    stored = stored if stored is not None else load_cache(cache)
     known = stored.parsed(keys)
     if folder is not None:
         pages = parse_site(folder, jobs, {**known, **(fresh or {})}, html)

@@ -6,17 +6,16 @@ link check over every page, then the Pagefind search index.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import cachefile
 from ..content.history import git_dates
 from ..errors import Problem, SiteError
+from ..memo import Caches, Memo
 from ..pages.urls import entry_path
 from .feed import FEED_PATH, atom_feed
-from .links import LinkCache, PageLinks, check_links
+from .links import LinkCache, PageLinks, check_links, link_memo
 from .robots import robots_txt
 from .search import build_search_index
 from .sitemap import sitemap_xml
@@ -34,7 +33,7 @@ class PostInput:
     strict: bool = False
     external_links: bool = False
     search: bool = True
-    cache_dir: Path | None = None  # default: the project's cache folder
+    caches: Caches | None = None  # default: the project's cache folder
     changed: int = 0  # pages rendered (not reused) in this build
     static: tuple[str, ...] = ()  # the other files copied into the folder, relative to it
     page_links: dict[str, tuple[str, str]] = field(default_factory=dict)  # pages parsed as rendered: PageLinks.packed()
@@ -46,12 +45,6 @@ def content_dates(post: PostInput) -> dict:
     """Git dates of the content files: the ones the render stage used, else read now (one git log)."""
     dates = getattr(post.context, "updated", None)
     return dates if dates is not None else git_dates(post.project.root)
-
-
-def link_cache(cache_dir: Path, folder: Path) -> Path:
-    """One cache of parsed pages per output folder (the staging folder is named after it)."""
-    name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "links" / f"{name}{cachefile.SUFFIX}"
 
 
 def write_new(path: Path, text: str) -> None:
@@ -74,7 +67,7 @@ def post_process(post: PostInput) -> list[Problem]:
     write_new(folder / FEED_PATH, atom_feed(settings, entries, lambda e: entry_path(e.kind, e.slug), linker.absolute, dates))
     post.timings["sitemap, robots, feed"] = time.perf_counter() - started
 
-    problems = check_page_links(post, link_cache(post.cache_dir or project.cache_dir, folder))
+    problems = check_page_links(post, link_memo(post.caches or Caches(project.cache_dir), folder))
     if post.strict and problems:
         raise SiteError(problems)
 
@@ -83,7 +76,7 @@ def post_process(post: PostInput) -> list[Problem]:
     return problems
 
 
-def check_page_links(post: PostInput, cache: Path, stored: LinkCache | None = None) -> list[Problem]:
+def check_page_links(post: PostInput, cache: Memo, stored: LinkCache | None = None) -> list[Problem]:
     """The link check of the planned pages, the static files and the files written beside them
     (sitemap, robots.txt, feed), with the link cache ``cache``. Without a folder (``check``,
     which writes no page), every HTML page must be in ``post.page_links`` or in the cache

@@ -18,18 +18,19 @@ from ..catalog.enrich import build_catalog
 from ..catalog.model import Catalog
 from ..config import Project
 from ..content.cache import EntryCache
+from ..content.entries import load_site_entries
 from ..content.history import git_dates
-from ..content.load import EntryFile, entry_files, read_entry
 from ..content.protocol import protocol_warnings
-from ..content.validate import Entry, check_schema, validate_entries, without_text
+from ..content.validate import Entry
 from ..errors import Problem, SiteError
 from ..fingerprint import fingerprint
+from ..memo import Caches
 from ..paths import outside_site
 from ..pages.plan import PlannedPage, plan_site
 from ..pages.urls import Linker
+from ..post.links import link_memo, packed_links
 from ..post.links import load_cache as load_link_cache
-from ..post.links import packed_links
-from ..post.stage import PostInput, check_page_links, link_cache, post_process
+from ..post.stage import PostInput, check_page_links, post_process
 from ..render.assets import collect_assets
 from ..render.cards import draw_card
 from ..render.context import SiteContext
@@ -55,10 +56,21 @@ class BuildOptions:
 
 @dataclass
 class BuildMemory:
-    """What a build keeps in memory for the next build in the same process: the entry cache,
-    which otherwise takes most of a small rebuild's load stage to read back from disk."""
+    """What a build keeps in memory for the next build in the same process: the caches as
+    decoded (the match graph's state, scores, manifests) and the entry cache, which otherwise
+    take most of a small rebuild to read back from disk."""
 
     entry_cache: EntryCache | None = None
+    caches: Caches | None = None
+
+    def caches_at(self, root: Path) -> Caches:
+        if self.caches is None or self.caches.root != root:
+            self.caches, self.entry_cache = Caches(root), None
+        return self.caches
+
+
+def caches_for(options: BuildOptions, cache_dir: Path) -> Caches:
+    return options.memory.caches_at(cache_dir) if options.memory is not None else Caches(cache_dir)
 
 
 @dataclass
@@ -116,67 +128,19 @@ def collector_paused():
             gc.enable()
 
 
-def load_and_validate(project: Project, timer: Timer, jobs: int = 1, cache_dir: Path | None = None,
-                      memory: BuildMemory | None = None) -> list[Entry]:
-    """The load and validate stages; every problem is raised at once.
-
-    Files whose bytes are unchanged since the last build come from the entry cache; the
-    others are parsed and checked against the schema, in parallel when there are many."""
-
-    def read_and_check(item: EntryFile):
-        raw, problem = read_entry(project, item.kind, item.path)  # read here, not sent: workers share the page cache
-        if raw is None:
-            return raw, problem, None
-        checked = check_schema(raw)
-        # once the schema has made fields of it, a valid entry's front matter and text are done
-        # with: dropping them halves what crosses from the workers and what the entry cache holds
-        return (without_text(raw) if checked[0] is not None and not checked[1] else raw), problem, checked
-
-    with timer.stage("load"):
-        files, problems = entry_files(project)
-        folder = (cache_dir or project.cache_dir) / "entries"
-        kept = memory.entry_cache if memory is not None else None
-        cache = kept.restart() if kept is not None and kept.folder == folder else EntryCache(folder)
-        keys = [cache.file_key(file.display, file.path)[0] for file in files]  # the bytes are not kept
-        results = [_cached(cache, key, file) for key, file in zip(keys, files)]
-        misses = [i for i, hit in enumerate(results) if hit is None]
-    with timer.stage("load: parse + schema"):
-        parsed = fork_map(read_and_check, [files[i] for i in misses], jobs)
-        for i, result in zip(misses, parsed):
-            results[i] = result
-            raw, problem, checked = result
-            # kept when it passed the schema, and was parsed from the bytes its key was made of
-            # (a file saved again since it was hashed is parsed anew next time)
-            if problem is None and checked is not None and not checked[1] and keys[i].endswith("\0" + raw.digest):
-                cache.put(keys[i], result)
-        raws = [raw for raw, _, _ in results if raw is not None]
-        problems += [problem for _, problem, _ in results if problem is not None]
-    with timer.stage("validate: across entries"):
-        entries, more = validate_entries(project, raws, [checked for _, _, checked in results if checked is not None], files)
-        if memory is not None:
-            memory.entry_cache = cache.next_build()
-        else:
-            cache.save()
-    problems = sorted(set(problems + more))
-    if problems:
-        raise SiteError(problems)
+def load_and_validate(project: Project, timer: Timer, jobs: int, caches: Caches, memory: BuildMemory | None = None) -> list[Entry]:
+    """The load and validate stages (``content.entries``), timed, parsing in parallel."""
+    kept = memory.entry_cache if memory is not None else None
+    entries, handed_on = load_site_entries(project, caches, lambda task, items: fork_map(task, items, jobs), timer.stage, kept)
+    if memory is not None:
+        memory.entry_cache = handed_on
     return entries
 
 
-def _cached(cache: EntryCache, key: str, file: EntryFile):
-    """The cached result for ``file``, if it is one for this very file (a cache can be written
-    by a pull request, or moved with the site)."""
-    found = cache.get(key)
-    if found is None:
-        return None
-    raw = found[0]
-    return found if raw.path == file.path and raw.kind == file.kind and raw.slug == file.path.stem else None
-
-
 def enrich(project: Project, entries: list[Entry], options: BuildOptions, timer: Timer, warnings: list[Problem],
-           cache_dir: Path | None = None):
+           caches: Caches | None = None):
     with timer.stage("enrich: catalog"):
-        catalog = build_catalog(project, entries, cache_dir)
+        catalog = build_catalog(project, entries, caches)
     with timer.stage("enrich: captions"):
         samples, files = _captions(project, entries, options, warnings)
     return catalog, samples, files
@@ -218,19 +182,20 @@ def _build_site(project: Project, options: BuildOptions) -> BuildResult:
     # what killed writes left behind (the caption model hashes are kept in the project's cache)
     for folder in dict.fromkeys((cache_dir, project.cache_dir)):
         cachefile.remove_stale_temporaries(folder)
-    staging = Staging(output, cache_dir)
+    caches = caches_for(options, cache_dir)
+    staging = Staging(output, caches)
     try:
         staging.prepare_in_background(enabled=jobs > 1)
-        return _stages(project, options, result, timer, staging, jobs, cache_dir, started)
+        return _stages(project, options, result, timer, staging, jobs, caches, started)
     finally:
         staging.close()
 
 
 def _stages(project: Project, options: BuildOptions, result: BuildResult, timer: Timer, staging: Staging, jobs: int,
-            cache_dir: Path, started: float) -> BuildResult:
-    entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+            caches: Caches, started: float) -> BuildResult:
+    entries = load_and_validate(project, timer, jobs, caches, options.memory)
     result.warnings.extend(protocol_warnings(project, entries))
-    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, caches)
 
     with timer.stage("plan"):
         plan = _plan(project, catalog, entries, samples, caption_files)
@@ -252,7 +217,7 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
             result.stats.static = copy_static(static, staging.path)
         with timer.stage("post"):
             post = PostInput(project, context, pages, staging.path, strict=options.strict,
-                             external_links=options.external_links, search=options.search, cache_dir=cache_dir,
+                             external_links=options.external_links, search=options.search, caches=caches,
                              changed=len(to_render), static=tuple(name for name, _ in static), page_links=page_links)
             try:
                 result.warnings.extend(post_process(post))
@@ -367,15 +332,16 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
     cache_dir = options.cache_dir or project.cache_dir
     options.captions = False  # a check runs no model: stored captions only
 
-    entries = load_and_validate(project, timer, jobs, cache_dir, options.memory)
+    caches = caches_for(options, cache_dir)
+    entries = load_and_validate(project, timer, jobs, caches, options.memory)
     result.warnings.extend(protocol_warnings(project, entries))
-    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, cache_dir)
+    catalog, samples, caption_files = enrich(project, entries, options, timer, result.warnings, caches)
     with timer.stage("plan"):
         plan = _plan(project, catalog, entries, samples, caption_files)
         result.pages = len(plan.pages)
     # the link cache of the default output's build, so that a check after a build (or after
     # a check) renders only what changed since
-    links_file = link_cache(cache_dir, staging_path(project.default_output().absolute()))
+    links_file = link_memo(caches, staging_path(project.default_output().absolute()))
     with timer.stage("render: link cache lookup"):
         stored = load_link_cache(links_file)
         known = stored.parsed({page.output: page.key for page in plan.pages})
@@ -392,7 +358,7 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
         # static HTML files are read where they are, not copied anywhere
         fresh.update((name, packed_links(source.read_bytes())) for name, source in plan.static if name.endswith(".html"))
         post = PostInput(project, plan.context, plan.pages, None, strict=options.strict,
-                         external_links=options.external_links, search=False, cache_dir=cache_dir,
+                         external_links=options.external_links, search=False, caches=caches,
                          changed=len(to_render), static=tuple(name for name, _ in plan.static), page_links=fresh)
         try:
             result.warnings.extend(check_page_links(post, links_file, stored))

@@ -17,7 +17,6 @@ new one and renamed or moved into place, never opened for writing once it is in 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import posixpath
 import shutil
@@ -28,11 +27,11 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .. import cachefile
 from ..errors import Problem, SiteError
+from ..memo import CacheLayout, Caches, Memo
 from ..pages.plan import PlannedPage
 from .parallel import Background, fork_map
 
 MARKER = ".unfragile-build"
-MANIFEST_FORMAT = 2
 COPY_CHUNK = 1 << 20
 PARALLEL_THRESHOLD = 400  # below this many pages, forking workers costs more than it saves
 BACKGROUND_LISTING = 5000  # below this many pages, preparing the staging folder in another process does not pay
@@ -71,13 +70,13 @@ def _signature_of(status: os.stat_result) -> Signature:
     return status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
 
 
-def manifest_path(cache_dir: Path, output: Path) -> Path:
-    name = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "builds" / f"{name}{cachefile.SUFFIX}"
+def manifest_memo(caches: Caches, folder: Path) -> Memo:
+    """The manifest of an output folder's pages (``builds/<folder>`` in the cache layout)."""
+    return caches.memo(CacheLayout.of_folder("builds", folder), Manifest)
 
 
-def read_manifest(path: Path) -> Manifest:
-    stored = cachefile.load(path, cachefile.stamp(MANIFEST_FORMAT), Manifest)
+def read_manifest(memo: Memo) -> Manifest:
+    stored = memo.get()
     return stored if stored is not None else {}  # a missing or damaged manifest only costs a full render
 
 
@@ -97,12 +96,12 @@ def staging_path(output: Path) -> Path:
 class Staging:
     """A sibling folder of the output that becomes the output when everything succeeded."""
 
-    def __init__(self, output: Path, cache_dir: Path):
+    def __init__(self, output: Path, caches: Caches):
         self.output = output
         self.path = staging_path(output)
         self.spare = output.parent / f".{output.name}.previous"
-        self.manifest = manifest_path(cache_dir, output)
-        self.spare_manifest = manifest_path(cache_dir, self.spare)
+        self.manifest = manifest_memo(caches, output)
+        self.spare_manifest = manifest_memo(caches, self.spare)
         self.previous: Manifest = {}  # the output's pages
         self.kept: dict[str, Signature] = {}  # the pages ``start`` kept, and their files in the staging folder
         self._spare_listing: Background | None = None
@@ -173,7 +172,7 @@ class Staging:
         """Fill the staging folder with every planned page that needs no rendering; return
         the pages to render and how many were reused."""
         spare_pages = self._spare_pages if self._spare_pages is not None else read_manifest(self.spare_manifest)
-        self.spare_manifest.unlink(missing_ok=True)  # from here on the spare is being changed
+        self.spare_manifest.forget()  # from here on the spare is being changed
         listing = self._spare_files()  # before the spare is touched
         if spare_pages and self.spare.is_dir():
             os.replace(self.spare, self.path)
@@ -203,7 +202,7 @@ class Staging:
             found = self.kept.get(page.output) or signature(self.path / page.output)
             if found is not None:
                 records[page.output] = PageRecord(page.key, found)
-        self.manifest.unlink(missing_ok=True)
+        self.manifest.forget()
         if self.output.exists():
             os.replace(self.output, self.spare)
         os.replace(self.path, self.output)
@@ -456,6 +455,6 @@ def copy_static(files: Iterable[tuple[str, Path]], staging: Path) -> int:
     return count
 
 
-def save_manifest(path: Path, pages: Manifest) -> None:
+def save_manifest(memo: Memo, pages: Manifest) -> None:
     """Record the pages of a folder (output path: fingerprint and file)."""
-    cachefile.save(path, cachefile.stamp(MANIFEST_FORMAT), pages)
+    memo.put(pages)

@@ -164,3 +164,13 @@ def test_a_template_no_page_uses_may_be_broken(basic_site: Path, tmp_path: Path)
     result = build(basic_site, tmp_path / "public")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "public/index.html").is_file()
+
+
+def test_a_dicts_items_and_methods_read_as_jinja_reads_them(basic_site: Path) -> None:
+    """The sandbox reads a plain dict's key without trying an attribute first: a method of
+    dict still wins over a key of its name, and a missing key is the same error as before."""
+    data = {"title": "T", "keys": "shadowed", "nested": {"n": 1}}
+    assert render(basic_site, "{{ d.title }} {{ d.nested.n }} {{ d.keys() | list | length }} {{ d['keys'] }}", d=data) == "T 1 3 shadowed"
+    with pytest.raises(SiteError) as caught:
+        render(basic_site, "{{ d.missing }}", d=data)
+    assert str(caught.value) == "layouts/probe.html:1:0: template error: UndefinedError: 'dict object' has no attribute 'missing'"

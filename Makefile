@@ -15,7 +15,7 @@ $(VENV)/.build-deps: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml | $(PY)
-	$(PIP) install -e ''.[captions,evidence,ray,bench,test]'
+	$(PIP) install -e '.[captions,evidence,ray,bench,test]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -18,7 +18,9 @@ from unfragile_ssg.catalog.model import SUBSCORES, Scores
 from unfragile_ssg.catalog.verdict import verdict
 from unfragile_ssg.config import load_project
 
-from .conftest import ROOT, SITE, ServedSite, serve
+from tests.nginx import AVAILABLE as NGINX_AVAILABLE, MISSING as NGINX_MISSING, nginx, served_folder
+
+from .conftest import ROOT, SITE, ServedSite
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +30,13 @@ HEAD_LINKS = """table => [...table.querySelectorAll('thead a')].map(a => a.getAt
 
 @pytest.fixture(scope="module")
 def example_sites(tmp_path_factory):
-    """The example site built at the server's root and under /sub/path/, each served on 127.0.0.1."""
-    top = tmp_path_factory.mktemp("example-sites")
-    source = top / "source"  # a copy: a build keeps its caches beside the settings
+    """The example site built at the server's root and under /sub/path/, each served by nginx
+    with the documented server block on 127.0.0.1."""
+    if not NGINX_AVAILABLE:
+        pytest.skip(NGINX_MISSING)
+    top = served_folder("unfragile-compare-")
+    work = tmp_path_factory.mktemp("example-sites")
+    source = work / "source"  # a copy: a build keeps its caches beside the settings
     shutil.copytree(ROOT, source, ignore=lambda folder, names: [n for n in names if Path(folder) == ROOT and n not in (
         "unfragile.yaml", "content", "captions", "layouts", "assets")])
     outputs = {"root": top / "root" / "site", "sub": top / "sub" / "sub" / "path"}
@@ -39,12 +45,11 @@ def example_sites(tmp_path_factory):
                    "--no-search", "--no-captions"] + (["--base-url", "https://example.org/sub/path/"] if name == "sub" else [])
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
-    servers = {"root": serve(outputs["root"]), "sub": serve(top / "sub")}
-    yield {name: ServedSite(name, outputs[name], f"http://127.0.0.1:{servers[name].server_port}", "/" if name == "root" else "/sub/path/")
-           for name in outputs}
-    for server in servers.values():
-        server.shutdown()
-        server.server_close()
+    try:
+        with nginx(outputs["root"], work / "nginx-root") as root, nginx(top / "sub", work / "nginx-sub", base_path="/sub/path/") as sub:
+            yield {"root": ServedSite("root", outputs["root"], root, "/"), "sub": ServedSite("sub", outputs["sub"], sub, "/sub/path/")}
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def static_pairs(site: ServedSite) -> list[tuple[str, str, str]]:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM, ROOT
+from tests.conftest import CHROMIUM
+
+from .conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -273,10 +274,15 @@ def test_search_results_arriving_move_nothing(site, chromium):
         response = route.fetch()
         route.fulfill(response=response, body=response.text().replace('classList.add("searching")', "classList"))
 
+    def late(route):  # the index arrives after the first paint, as on a slow phone
+        time.sleep(0.4)
+        route.continue_()
+
     shifts = []
     for strip_the_room in (True, False):  # each in a fresh browser context: nothing cached
         context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = context.new_page()
+        page.route("**/pagefind/pagefind.js", late)
         if strip_the_room:
             page.route("**/search/?q=*", without_room)
         page.goto(site.url("search/?q=caption"))

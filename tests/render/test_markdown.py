@@ -51,3 +51,10 @@ def test_links_from_the_site_root_get_the_base_path() -> None:
     assert 'href="//cdn.example.org/x"' in html  # another host: left alone
     assert 'href="/models/blip/"' in render_markdown("[BLIP](/models/blip/)")
     assert 'href="/catalog/tasks/"' in render_inline("see [tasks](/tasks/)", "/catalog/")
+
+
+def test_a_table_scrolls_inside_its_own_box_on_a_phone() -> None:
+    html = render_markdown("| method | first |\n|---|---|\n| gradcam | 0.9 |\n")
+    assert html.startswith('<div class="table-scroll" tabindex="0" role="region" aria-label="Table">\n<table>')
+    assert html.rstrip().endswith("</table>\n</div>")
+    assert render_markdown("no table here") == "<p>no table here</p>\n"

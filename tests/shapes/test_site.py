@@ -10,6 +10,7 @@ import pytest
 
 from shapes import scenes as sc
 from shapes.site import MODEL_SPEC, SLUG, caption_samples
+from unfragile_ssg.captions.store import CaptionStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,8 +59,8 @@ def test_recomputed_results_match_the_committed_store(tmp_path):
     assert [v.key for v in new] == [v.key for v in old]
     for a, b in zip(old, new):
         assert b.caption == a.caption
-        folder_old = committed_project.caption_store / a.key
-        folder_new = project.caption_store / b.key
+        folder_old = CaptionStore(committed_project.caption_store).path(a.key, "result.json").parent
+        folder_new = CaptionStore(project.caption_store).path(b.key, "result.json").parent
         names = sorted(p.name for p in folder_new.iterdir())
         assert names == sorted(p.name for p in folder_old.iterdir())
         for name in names:

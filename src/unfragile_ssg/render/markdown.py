@@ -32,7 +32,19 @@ def _parser(base_path: str) -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link
     md.core.ruler.push("unfragile_adjust", lambda state: _adjust_tokens(state, base_path))
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
     return md
+
+
+# A table written in an overview can be wider than a phone: it scrolls inside the theme's
+# .table-scroll box (edge shadows say so), which is focusable so a keyboard can scroll it too.
+def _table_open(self, tokens, index, options, env) -> str:
+    return '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">\n' + self.renderToken(tokens, index, options, env)
+
+
+def _table_close(self, tokens, index, options, env) -> str:
+    return self.renderToken(tokens, index, options, env) + "</div>\n"
 
 
 def _adjust_tokens(state, base_path: str) -> None:

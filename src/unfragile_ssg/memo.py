@@ -14,6 +14,8 @@ and every cache file's place is a name in one layout (``CacheLayout``):
     <cache folder>/builds/<folder>.msgpack  the pages an output folder holds
     <cache folder>/links/<folder>.msgpack   the links of an output folder's pages
     <cache folder>/caption-model-hashes.msgpack
+    <cache folder>/evidence/http.msgpack  ETags and bodies of evidence requests (not a Memo:
+                                          ``evidence.http.EtagCache`` reads and writes it)
 
 Each file is a ``cachefile`` (keyed checksum, typed MessagePack: caches are untrusted input,
 never unpickled), stamped with its name and the digest of the code: one version for all,

@@ -55,6 +55,18 @@ def build(site: Path, output: Path, base_url: str | None = None) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@contextlib.contextmanager
+def served_at_root_and_under_sub_path(top: Path, work: Path):
+    """nginx serving ``top/root/site`` at the root and ``top/sub`` (a site built for
+    ``/sub/path/``, in ``top/sub/sub/path``) under its sub-path; yields both as ServedSites."""
+    with nginx(top / "root" / "site", work / "nginx-root") as root, \
+            nginx(top / "sub", work / "nginx-sub", base_path="/sub/path/") as sub:
+        yield {
+            "root": ServedSite("root", top / "root" / "site", root, "/"),
+            "sub": ServedSite("sub", top / "sub" / "sub" / "path", sub, "/sub/path/"),
+        }
+
+
 @pytest.fixture(scope="session")
 def served_sites(tmp_path_factory):
     if not NGINX_AVAILABLE:
@@ -67,13 +79,8 @@ def served_sites(tmp_path_factory):
     build(source / SITE.name, top / "root" / "site")
     build(source / SITE.name, top / "sub" / "sub" / "path", "https://browser.example/sub/path/")
     try:
-        with contextlib.ExitStack() as servers:
-            root = servers.enter_context(nginx(top / "root" / "site", work / "nginx-root"))
-            sub = servers.enter_context(nginx(top / "sub", work / "nginx-sub", base_path="/sub/path/"))
-            yield {
-                "root": ServedSite("root", top / "root" / "site", root, "/"),
-                "sub": ServedSite("sub", top / "sub" / "sub" / "path", sub, "/sub/path/"),
-            }
+        with served_at_root_and_under_sub_path(top, work) as sites:
+            yield sites
     finally:
         shutil.rmtree(top, ignore_errors=True)
     for name in ("nginx-root", "nginx-sub"):

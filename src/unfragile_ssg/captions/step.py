@@ -22,7 +22,7 @@ from . import heatmap as hm
 from .engine import ModelShape
 from .images import BadImage, open_image_bytes, read_image_bytes
 from .model import Decoding, ModelRef, ModelUnavailable, RawCaption, hash_memo, resolve_model
-from .store import CaptionStore, make_key, sha256
+from .store import CaptionStore, make_key, sha256, sharded
 
 OUTPUT_PREFIX = "captions"
 OVERRIDABLE = ("model", "revision", "device", "batch_size", "threads", "precision", "decoding", "num_beams", "top_p", "seed",
@@ -457,7 +457,7 @@ def _view(ctx: _Context, s: _Sample, files: dict[str, Path]) -> SampleView:
     image = None
     width = height = 0
     if s.image_sha is not None and s.size is not None:
-        image = f"{OUTPUT_PREFIX}/images/{s.image_sha[:32]}.webp"
+        image = f"{OUTPUT_PREFIX}/images/{sharded(s.image_sha[:32] + '.webp')}"
         files[image] = ctx.store.image_path(s.image_sha)
         width, height = s.size
     common = dict(
@@ -471,7 +471,7 @@ def _view(ctx: _Context, s: _Sample, files: dict[str, Path]) -> SampleView:
         return SampleView(caption=None, words=(), heatmaps=None, **common)
 
     def out(name: str) -> str:
-        path = f"{OUTPUT_PREFIX}/{s.key}/{name}"
+        path = f"{OUTPUT_PREFIX}/{sharded(s.key)}/{name}"
         files[path] = ctx.store.path(s.key, name)
         return path
 

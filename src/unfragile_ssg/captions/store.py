@@ -63,6 +63,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sharded(name: str) -> str:
+    """``name`` under the folder of its first two characters: at a million results no folder
+    holds more than a few thousand, in the store and in the published site alike."""
+    return f"{name[:2]}/{name}"
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
 
@@ -84,14 +90,14 @@ class CaptionStore:
 
     def _folder(self, key: str) -> Path:
         """The folder of ``key``'s result: ``<key[:2]>/<key>``, or ``<key>`` in a store not migrated yet."""
-        folder = self.root / key[:2] / key
+        folder = self.root / sharded(key)
         if self._has_unsharded() and not folder.is_dir() and (self.root / key).is_dir():
             return self.root / key
         return folder
 
     def _image_file(self, image_sha: str, suffix: str) -> Path:
         name = f"{image_sha[:32]}{suffix}"
-        path = self.root / "images" / name[:2] / name
+        path = self.root / "images" / sharded(name)
         if self._has_unsharded() and not path.is_file() and (self.root / "images" / name).is_file():
             return self.root / "images" / name
         return path
@@ -109,7 +115,7 @@ class CaptionStore:
                 with os.scandir(folder) as entries:
                     for entry in entries:
                         if wanted(entry):
-                            yield Path(entry.path), folder / entry.name[:2] / entry.name
+                            yield Path(entry.path), folder / sharded(entry.name)
             except (FileNotFoundError, NotADirectoryError):
                 continue
 
@@ -165,7 +171,7 @@ class CaptionStore:
             for name, data in files.items():
                 (tmp / name).write_bytes(data)
             (tmp / "result.json").write_text(canonical_json(record), "utf-8")
-            target = self.root / key[:2] / key
+            target = self.root / sharded(key)
             target.parent.mkdir(exist_ok=True)
             if target.exists():
                 shutil.rmtree(target)
@@ -207,7 +213,7 @@ class CaptionStore:
         record = {"sha256": sha256(data), "width": width, "height": height}
         for suffix, content in ((".webp", data), (".json", canonical_json(record).encode())):
             name = f"{image_sha[:32]}{suffix}"
-            self._replace(self.root / "images" / name[:2] / name, content, self.root / "images")
+            self._replace(self.root / "images" / sharded(name), content, self.root / "images")
             if self._has_unsharded():
                 (self.root / "images" / name).unlink(missing_ok=True)
 

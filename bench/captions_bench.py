@@ -7,7 +7,7 @@ Ours (captions with gradient-weighted heatmaps) against the plain transformers p
 (captions only) on the same images, in one process with the same thread count, the two
 interleaved round after round so that a burst of load on a shared machine hits both:
 greedy and beam search, one by one and in batches. Prints ours/pipeline ratios of images per
-second, our per-stage split (vision tower, generation, heatmap gradient pass, heatmap encoding
+second by wall time and by CPU time (this process's, all threads), our per-stage split (vision tower, generation, heatmap gradient pass, heatmap encoding
 in the whole step), caption agreement of bf16 and int8 with fp32, the whole step with a cold
 store, and a fully cached rebuild (in a fresh process: it must not import torch).
 
@@ -50,8 +50,11 @@ def rss_mb() -> float:
 
 @contextmanager
 def peak_memory():
-    """Yields a dict whose 'peak_mb' is the highest resident memory seen during the block."""
+    """Yields a dict whose 'peak_mb' is the highest resident memory seen during the block and
+    'start_mb' the memory before it: ours and the pipeline share this process (both models
+    loaded), so what one run adds, peak minus start, is what tells them apart."""
     result = {"peak_mb": rss_mb()}
+    result["start_mb"] = result["peak_mb"]
     stop = threading.Event()
 
     def sample():
@@ -289,13 +292,14 @@ def main() -> None:
                 for who, run in (("ours", lambda: ours(decoding, batch)), ("pipeline", lambda: plain(kwargs, batch))):
                     for stage in STAGES:
                         spent[stage] = 0.0
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     with peak_memory() as m:
                         run()
                     runs.setdefault((label, batch, who), []).append(
-                        {"s": time.perf_counter() - t0, "peak": m["peak_mb"], **({k: spent[k] for k in STAGES} if who == "ours" else {})})
-                    print(f"  round {round_ + 1}: {who}, {label}, batch {batch}: {runs[(label, batch, who)][-1]['s']:.1f} s "
-                          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+                        {"s": time.perf_counter() - t0, "cpu": time.process_time() - c0, "peak": m["peak_mb"], "added": m["peak_mb"] - m["start_mb"],
+                         **({k: spent[k] for k in STAGES} if who == "ours" else {})})
+                    print(f"  round {round_ + 1}: {who}, {label}, batch {batch}: {runs[(label, batch, who)][-1]['s']:.1f} s, "
+                          f"CPU {runs[(label, batch, who)][-1]['cpu']:.1f} s (load average {os.getloadavg()[0]:.1f})", flush=True)
     ratios = []
     for label, *_ in configs:
         for batch in batches:
@@ -303,11 +307,13 @@ def main() -> None:
             mine, theirs = best["ours"], best["pipeline"]
             split = ", ".join(f"{name} {mine[stage] / n:.2f}" for name, stage in zip(("vision", "generate", "heatmap gradient"), STAGES))
             where = "one by one" if batch == 1 else f"batch {batch}"
-            report(f"ours, {label}, gradcam heatmaps, {where}", f"{n / mine['s']:.3f} images/s ({mine['s'] / n:.2f} s/image: {split}), peak RSS {mine['peak']:.0f} MB")
-            report(f"pipeline, {label}, no heatmaps, {where}", f"{n / theirs['s']:.3f} images/s ({theirs['s'] / n:.2f} s/image), peak RSS {theirs['peak']:.0f} MB")
-            ratios.append((f"{label}, {where}", theirs["s"] / mine["s"]))
-    for name, ratio in ratios:
-        report(f"ours with heatmaps / pipeline without, {name}", f"{ratio:.2f}x images/s")
+            report(f"ours, {label}, gradcam heatmaps, {where}", f"{n / mine['s']:.3f} images/s ({mine['s'] / n:.2f} s/image: {split}; "
+                   f"CPU {mine['cpu'] / n:.2f} s/image), peak RSS {mine['peak']:.0f} MB (+{mine['added']:.0f} MB during the run)")
+            report(f"pipeline, {label}, no heatmaps, {where}", f"{n / theirs['s']:.3f} images/s ({theirs['s'] / n:.2f} s/image; "
+                   f"CPU {theirs['cpu'] / n:.2f} s/image), peak RSS {theirs['peak']:.0f} MB (+{theirs['added']:.0f} MB during the run)")
+            ratios.append((f"{label}, {where}", theirs["s"] / mine["s"], theirs["cpu"] / mine["cpu"]))
+    for name, ratio, cpu_ratio in ratios:
+        report(f"ours with heatmaps / pipeline without, {name}", f"{ratio:.2f}x images/s (wall), {cpu_ratio:.2f}x images per CPU second")
 
     # lower precision: caption agreement with fp32 on the same images, and speed
     reference = [r.token_ids for r in captioner.caption(images, greedy, "gradcam")]

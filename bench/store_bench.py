@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from PIL import Image  # noqa: E402
 
-from unfragile_ssg.captions.store import CaptionStore, canonical_json, make_key, record_checksum, sha256  # noqa: E402
+from unfragile_ssg.captions.store import STORE_FORMAT, CaptionStore, canonical_json, make_key, record_checksum, sha256  # noqa: E402
 
 DECODING = {"method": "greedy", "max_new_tokens": 30, "min_new_tokens": 1, "prompt": None}
 
@@ -39,9 +39,26 @@ def key_of(i: int) -> tuple[str, str]:
 
 
 def record_of(i: int, image_sha: str) -> dict:
-    return {"caption": f"a synthetic caption number {i}", "words": [{"text": "a", "file": "all.webp", "prompt": False}],
-            "whole": "all.webp", "image": {"sha256": image_sha, "width": 1, "height": 1},
+    """A result as the store holds one (format 2): one word with its map, the caption's grid and
+    the word's in ``maps.bin``, their tiles in ``sheet.webp`` (the files: ``result_files``)."""
+    return {"caption": f"a synthetic caption number {i}", "words": [{"text": "a", "map": 1}],
+            "heatmap": {"algorithm": "gradcam", "grid": [2, 2]},
+            "maps": {"file": "maps.bin", "count": 2}, "sheet": {"file": "sheet.webp", "columns": 2, "width": 2, "height": 1},
+            "image": {"sha256": image_sha, "width": 1, "height": 1},
             "model": {"identity": "local:sha256:bench", "display": "bench"}}
+
+
+def result_files(sheet: bytes) -> dict[str, bytes]:
+    return {"maps.bin": bytes(range(8)), "sheet.webp": sheet}
+
+
+def all_found(read, keys) -> str:
+    """Reads every key; a key that does not read back stops the bench, which would otherwise
+    time the failure path (records the store no longer accepts) and call it a lookup."""
+    hits = sum(read(key) is not None for key in keys)
+    if hits != len(keys):
+        raise SystemExit(f"only {hits:,} of {len(keys):,} stored results read back: record_of no longer makes a record the store accepts")
+    return f"{hits:,} found"
 
 
 def tiny_webp() -> bytes:
@@ -62,13 +79,17 @@ def timed(label: str, count: int, unit: str, run) -> float:
 
 
 def largest_folder(root: Path) -> str:
-    biggest, where = 0, ""
-    for folder, dirs, files in os.walk(root):
-        if len(dirs) + len(files) > biggest:
-            biggest, where = len(dirs) + len(files), folder
-        if Path(folder) != root and Path(folder).parent != root and Path(folder).name != "images":
-            dirs[:] = []  # key folders hold a few files: no need to walk into each
-    return f"{biggest:,} entries in {Path(where).relative_to(root).as_posix() or '.'}/"
+    """The most entries any folder of the layout holds: the store's root, its shards, ``images/``
+    and its shards (a result's own folder holds its few files and is not listed)."""
+    def listed(folder: Path) -> list[os.DirEntry]:
+        with os.scandir(folder) as entries:
+            return list(entries)
+
+    folders = [root, root / "images"]
+    folders += [Path(e.path) for top in (root, root / "images") for e in listed(top) if e.is_dir() and e.name != "images"]
+    counts = [(len(listed(folder)), folder) for folder in folders if folder.is_dir()]
+    biggest, where = max(counts, key=lambda c: c[0])
+    return f"{biggest:,} entries in {where.relative_to(root).as_posix() or '.'}/"
 
 
 def main() -> None:
@@ -92,7 +113,7 @@ def main() -> None:
         def write_results():
             started = time.perf_counter()
             for i, (image_sha, key) in enumerate(keys):
-                store.write(key, record_of(i, image_sha), {"all.webp": overlay})
+                store.write(key, record_of(i, image_sha), result_files(overlay))
                 if i and i % 100_000 == 0:
                     print(f"    {i:,} results written in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -109,10 +130,10 @@ def main() -> None:
         sample = [keys[i] for i in picked]
         fresh = CaptionStore(root)
         timed("look up keys at random, fresh store object", len(sample), "lookup",
-              lambda: f"{sum(fresh.read(k) is not None for _, k in sample):,} found")
+              lambda: all_found(fresh.read, [k for _, k in sample]))
         shown = [keys[i][0] for i in picked if i < images]
         timed("read photograph records at random", len(shown), "lookup",
-              lambda: f"{sum(fresh.read_image(s) is not None for s in shown):,} found")
+              lambda: all_found(fresh.read_image, shown))
         missing = [key_of(args.entries + i)[1] for i in range(len(sample))]
         timed("look up absent keys (misses)", len(missing), "lookup", lambda: f"{sum(fresh.read(k) is None for k in missing):,} absent")
 
@@ -127,17 +148,19 @@ def main() -> None:
             for i, (image_sha, key) in enumerate(legacy):  # as the version before shards wrote them
                 folder = root / key
                 folder.mkdir()
-                (folder / "all.webp").write_bytes(overlay)
-                record = dict(record_of(i, image_sha), format=1, key=key, files={"all.webp": sha256(overlay)})
+                files = result_files(overlay)
+                for name, data in files.items():
+                    (folder / name).write_bytes(data)
+                record = dict(record_of(i, image_sha), format=STORE_FORMAT, key=key, files={n: sha256(d) for n, d in sorted(files.items())})
                 record["checksum"] = record_checksum(record)
                 (folder / "result.json").write_text(canonical_json(record), "utf-8")
             old = CaptionStore(root)
             timed("read entries of the layout before shards", len(legacy), "lookup",
-                  lambda: f"{sum(old.read(k) is not None for _, k in legacy):,} found")
+                  lambda: all_found(old.read, [k for _, k in legacy]))
             timed("migrate them into shards", len(legacy), "result", lambda: f"{old.migrate():,} moved")
             migrated = CaptionStore(root)
             timed("read them again, migrated", len(legacy), "lookup",
-                  lambda: f"{sum(migrated.read(k) is not None for _, k in legacy):,} found")
+                  lambda: all_found(migrated.read, [k for _, k in legacy]))
         print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)

@@ -16,6 +16,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 from hugo_site import write_hugo_site  # noqa: E402
 from process_tree import run_measured  # noqa: E402
+from store_bench import key_of, record_of, result_files, tiny_webp  # noqa: E402
 from synthetic import WORDS, make_catalog  # noqa: E402
 
 
@@ -119,3 +120,13 @@ def test_hugo_makes_the_entry_comparison_and_list_pages(tmp_path: Path) -> None:
         assert (public / page).is_file(), page
     assert any((public / "tasks").glob("*/index.html"))
     shutil.rmtree(public)
+
+
+def test_the_store_bench_writes_results_the_store_reads_back(tmp_path: Path) -> None:
+    """Else its lookups would time the store rejecting them (as they once did, 0 found)."""
+    from unfragile_ssg.captions.store import CaptionStore
+
+    store = CaptionStore(tmp_path / "captions")
+    image_sha, key = key_of(7)
+    store.write(key, record_of(7, image_sha), result_files(tiny_webp()))
+    assert CaptionStore(tmp_path / "captions").read(key)["caption"] == "a synthetic caption number 7"

@@ -113,8 +113,9 @@ def check(project: Project, output_format, strict, external, sandbox, jobs, verb
     if verbose:
         _print_timings(result)
     if output_format == "text":
-        click.echo(f"OK: {result.pages} pages checked ({result.stats.rendered} rendered, {result.stats.reused} "
-                   f"unchanged since the cache), {len(result.warnings)} warning{'' if len(result.warnings) == 1 else 's'}, "
+        click.echo(f"OK: {result.pages} pages checked ({result.stats.rendered} HTML pages rendered, {result.stats.reused} "
+                   f"unchanged since the cache, {result.without_links} without links to check), "
+                   f"{len(result.warnings)} warning{'' if len(result.warnings) == 1 else 's'}, "
                    f"in {result.seconds:.2f} s.", err=True)
 
 

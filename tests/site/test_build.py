@@ -240,3 +240,17 @@ def test_check_writes_nothing_into_the_project_but_its_cache(basic_site: Path) -
     after = sorted(p.relative_to(basic_site.parent) for p in basic_site.parent.rglob("*"))
     assert [p for p in after if p.parts[0] != ".unfragile-cache"] == before
     assert not (basic_site.parent / ".unfragile-cache" / "builds").exists()  # no output, so no output's manifest
+
+
+def test_check_says_what_it_rendered_what_the_cache_knew_and_what_has_no_links(basic_site: Path) -> None:
+    def counts() -> tuple[int, ...]:
+        result = run_cli("check", "--config", str(basic_site))
+        assert result.exit_code == 0, result.output
+        found = re.search(r"OK: (\d+) pages checked \((\d+) HTML pages rendered, (\d+) unchanged since the cache, "
+                          r"(\d+) without links to check\)", result.stderr)
+        assert found, result.stderr
+        return tuple(int(n) for n in found.groups())
+
+    pages, rendered, known, without_links = counts()
+    assert (rendered, known) == (pages - without_links, 0) and 0 < without_links < pages  # cold: every HTML page
+    assert counts() == (pages, 0, rendered, without_links)  # again: the cache knows them all

@@ -82,6 +82,7 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     output: Path | None = None
+    without_links: int = 0  # check: pages with no links to check (data files, markdown twins), not rendered
 
 
 class Timer:
@@ -349,8 +350,10 @@ def _check_site(project: Project, options: BuildOptions) -> BuildResult:
         known = stored.parsed({page.output: page.key for page in plan.pages})
         # only HTML pages have links to check; the data files and twins made from the same
         # context are rendered by the build
-        to_render = [page for page in plan.pages if page.output.endswith(".html") and page.output not in known]
-        result.stats.rendered, result.stats.reused = len(to_render), len(plan.pages) - len(to_render)
+        html = [page for page in plan.pages if page.output.endswith(".html")]
+        to_render = [page for page in html if page.output not in known]
+        result.stats.rendered, result.stats.reused = len(to_render), len(html) - len(to_render)
+        result.without_links = len(plan.pages) - len(html)
     with timer.stage("render: fragments"):
         if to_render:
             compile_templates(plan.env)
